@@ -1,0 +1,32 @@
+"""The settings of one alert channel, as validated from a `[[channel]]` table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OUTCOME_EVENTS = ("outcome.new", "outcome.changed", "outcome.confirmed", "coverage.mismatch")
+OPERATOR_EVENTS = ("source.failing", "source.recovered")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One `[[channel]]` table. Secrets are already resolved from env: or file: references."""
+
+    name: str
+    kind: str  # "email" | "webhook"
+    events: tuple[str, ...] = OUTCOME_EVENTS
+    authorities: tuple[str, ...] = ()  # ONS codes; empty means every watched council
+    regions: tuple[str, ...] = ()
+    min_confidence: float = 0.0
+    # email
+    smtp_url: str | None = None  # smtp://host:port[?starttls=true] or smtps://host:port
+    username: str | None = None
+    password: str | None = None
+    sender: str | None = None
+    to: tuple[str, ...] = ()
+    timeout_seconds: float = 30.0
+    # webhook
+    url: str | None = None
+    format: str = "standard"  # standard | slack | teams
+    secret: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()

@@ -1,0 +1,26 @@
+"""Source kinds and the settings of one configured source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOURCE_KINDS = {
+    "ofsted": "Ofsted's reports site: provider pages of the watched councils and their report PDFs.",
+    "news": "A news listing page (a council newsroom or a paper) and the articles it links to.",
+    "feed": "An RSS or Atom feed and the articles its entries link to.",
+}
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One `[[source]]` table of the config, validated."""
+
+    name: str
+    kind: str
+    url: str
+    authorities: tuple[str, ...] = ()  # ONS codes; for kind "ofsted", the councils to watch
+    every_seconds: int | None = 3600
+    cron: str | None = None
+    max_articles: int = 50
+    recheck_days: int = 3
+    enabled: bool = True
