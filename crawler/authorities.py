@@ -57,7 +57,7 @@ def name_key(text: str) -> str:
 
 
 def bare_key(text: str) -> str:
-    """A name key with council-type words removed: 'Southend-on-Sea City Council' -> 'southend on sea'."""
+    """A name key without council-type words ('Southend City Council' -> 'southend')."""
     key = name_key(text)
     key = _PREFIXES.sub("", key + " ").strip() if not key.startswith("city of london") else key
     return _SUFFIXES.sub("", key).strip() or key
@@ -114,7 +114,8 @@ class AuthorityRegistry:
     def by_urn(self, urn: str) -> Authority | None:
         matches = [a for a in self._all if a.ofsted_urn == urn]
         current = [a for a in matches if a.is_current]
-        return (current or matches or [None])[0]
+        found = current or matches
+        return found[0] if found else None
 
     def resolve(self, name: str) -> Authority | None:
         """The one council a name means, preferring a current council over a former one."""

@@ -1,12 +1,12 @@
 """The one exception tree of ofsted-watch. Only the CLI catches these and prints `Error: ...`.
 
-    MonitorError
-     ├── ConfigError           a config file, key or value is wrong (exit code 2)
-     ├── FetchError            a source could not be fetched
-     ├── ParseError            a page or PDF could not be read into outcomes
-     ├── StorageError          the database refused or is unusable
-     └── AlertDeliveryError    a channel could not deliver an alert
-          └── PermanentDeliveryError   retrying will not help (SMTP 5xx, HTTP 4xx)
+MonitorError
+ ├── ConfigError           a config file, key or value is wrong (exit code 2)
+ ├── FetchError            a source could not be fetched
+ ├── ParseError            a page or PDF could not be read into outcomes
+ ├── StorageError          the database refused or is unusable
+ └── AlertDeliveryError    a channel could not deliver an alert
+      └── PermanentDeliveryError   retrying will not help (SMTP 5xx, HTTP 4xx)
 """
 
 from __future__ import annotations

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-EVENT_TYPES = ("inspection", "focused_visit", "monitoring_visit", "jtai", "send_inspection", "other")
+EVENT_TYPES = (
+    "inspection",
+    "focused_visit",
+    "monitoring_visit",
+    "jtai",
+    "send_inspection",
+    "other",
+)
 FRAMEWORKS = ("ILACS", "SIF", "pre2013", "SEND2016", "SEND2023", "unknown")
 GRADES = (
     "outstanding",
@@ -180,7 +187,7 @@ class SourceRef:
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """Something worth telling someone: a new, changed or confirmed outcome, or a source's health."""
+    """Something worth telling: a new, changed or confirmed outcome, or a source's health."""
 
     type: str
     key: str
@@ -190,16 +197,22 @@ class ChangeEvent:
     sources: tuple[SourceRef, ...] = ()
     source_name: str | None = None
     message: str | None = None
+    claim: InspectionOutcome | None = None  # coverage.mismatch: what the contradicting page said
 
     def data(self) -> dict[str, Any]:
         """The `data` member of a webhook body (CONTRACTS §4)."""
         if self.outcome is None:
             return {"source": self.source_name, "message": self.message}
-        return {
+        data: dict[str, Any] = {
             "outcome": self.outcome.to_json(),
             "previous": self.previous.to_json() if self.previous else None,
             "sources": [{"url": s.url, "kind": s.kind, "name": s.name} for s in self.sources],
         }
+        if self.claim is not None:
+            data["claim"] = self.claim.to_json()
+        if self.message:
+            data["message"] = self.message
+        return data
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -215,6 +228,7 @@ class ChangeEvent:
     def from_payload(cls, payload: Mapping[str, Any]) -> ChangeEvent:
         outcome = payload.get("outcome")
         previous = payload.get("previous")
+        claim = payload.get("claim")
         return cls(
             type=payload["type"],
             key=payload["key"],
@@ -222,10 +236,12 @@ class ChangeEvent:
             outcome=InspectionOutcome.from_json(outcome) if outcome else None,
             previous=InspectionOutcome.from_json(previous) if previous else None,
             sources=tuple(
-                SourceRef(s["url"], s["kind"], s.get("name", "")) for s in payload.get("sources", ())
+                SourceRef(s["url"], s["kind"], s.get("name", ""))
+                for s in payload.get("sources", ())
             ),
             source_name=payload.get("source_name"),
             message=payload.get("message"),
+            claim=InspectionOutcome.from_json(claim) if claim else None,
         )
 
 

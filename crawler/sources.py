@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SOURCE_KINDS = {
-    "ofsted": "Ofsted's reports site: provider pages of the watched councils and their report PDFs.",
+    "ofsted": "Ofsted's reports site: the watched councils' provider pages and report PDFs.",
     "news": "A news listing page (a council newsroom or a paper) and the articles it links to.",
     "feed": "An RSS or Atom feed and the articles its entries link to.",
 }

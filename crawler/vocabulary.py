@@ -19,7 +19,7 @@ def squash(text: str) -> str:
 @cache
 def _load() -> dict[str, dict[str, list[str]]]:
     raw = resources.files("crawler").joinpath("data/vocabulary.toml").read_text("utf-8")
-    return tomllib.loads(raw)  # type: ignore[return-value]
+    return tomllib.loads(raw)
 
 
 def phrases(section: str) -> list[tuple[str, str]]:

@@ -88,50 +88,53 @@ class SiteServer:
         return self._stopping.wait(seconds)
 
 
-def _make_handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    site: SiteServer
 
-        def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+        return
+
+    def do_GET(self) -> None:
+        site = self.site
+        site.log("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
+        route = site.route(self.path.split("#")[0])
+        if route is None:
+            self._send(404, b"not found", "text/plain", {})
             return
+        if route.hang and site.wait_stopping(route.hang):
+            return
+        if route.status != 200:
+            self._send(route.status, route.body, route.content_type, route.headers)
+            return
+        self._send_page(route)
 
-        def do_GET(self) -> None:
-            site.log("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
-            route = site.route(self.path.split("#")[0])
-            if route is None:
-                self._send(404, b"not found", "text/plain", {})
-                return
-            if route.hang and site.wait_stopping(route.hang):
-                return
-            if route.status != 200:
-                self._send(route.status, route.body, route.content_type, route.headers)
-                return
-            self._send_page(route)
+    def _send_page(self, route: Route) -> None:
+        modified = formatdate(route.modified, usegmt=True)
+        validators = {"ETag": route.etag, "Last-Modified": modified}
+        if self._not_modified(route, modified):
+            self._send(304, b"", route.content_type, {**validators, **route.headers})
+            return
+        body, headers = route.body, {**validators, **route.headers}
+        if "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 512:
+            body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+        self._send(200, body, route.content_type, headers)
 
-        def _send_page(self, route: Route) -> None:
-            modified = formatdate(route.modified, usegmt=True)
-            validators = {"ETag": route.etag, "Last-Modified": modified}
-            if self._not_modified(route, modified):
-                self._send(304, b"", route.content_type, {**validators, **route.headers})
-                return
-            body, headers = route.body, {**validators, **route.headers}
-            if "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 512:
-                body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
-            self._send(200, body, route.content_type, headers)
+    def _not_modified(self, route: Route, modified: str) -> bool:
+        if self.headers.get("If-None-Match"):
+            return self.headers["If-None-Match"] == route.etag
+        return self.headers.get("If-Modified-Since") == modified
 
-        def _not_modified(self, route: Route, modified: str) -> bool:
-            if self.headers.get("If-None-Match"):
-                return self.headers["If-None-Match"] == route.etag
-            return self.headers.get("If-Modified-Since") == modified
+    def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if status != 304:
+            self.wfile.write(body)
 
-        def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            if status != 304:
-                self.wfile.write(body)
 
-    return Handler
+def _make_handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
+    return type("SiteHandler", (_Handler,), {"site": site})

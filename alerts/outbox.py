@@ -1,0 +1,204 @@
+"""The outbox: alerts are queued in the same transaction as the events, then delivered with leases.
+
+A row is claimed with a lease (SKIP LOCKED on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
+writers), sent, and marked in a second transaction. A crash between the two leaves the row to be
+sent again after the lease expires, with the same webhook-id / Message-ID, so receivers can drop it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.config import ChannelConfig
+from alerts.render import render
+from alerts.routing import channel_wants
+from crawler.authorities import AuthorityRegistry
+from crawler.records import ChangeEvent, DeliveryResult
+from db.engine import Database
+from db.models import DeliveryAttemptRow, OutboxRow
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = 30.0
+MAX_RETRY = 6 * 3600.0
+
+
+class Sender(Protocol):
+    """What the dispatcher needs of a channel: send one event under a stable key."""
+
+    def send(
+        self, event: ChangeEvent, *, message_key: str, dry_run: bool = False
+    ) -> DeliveryResult: ...
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One delivery attempt as the dispatcher reports it."""
+
+    outbox_id: int
+    channel: str
+    event_type: str
+    recipient: str
+    subject: str
+    result: DeliveryResult
+
+
+def message_key(channel: str, event_key: str) -> str:
+    """A stable identity for one alert on one channel: the webhook-id and the Message-ID."""
+    digest = hashlib.sha256(f"{channel}|{event_key}".encode()).hexdigest()[:32]
+    return f"msg_{digest}"
+
+
+def _region(event: ChangeEvent) -> str | None:
+    if event.outcome is None or event.outcome.ons_code is None:
+        return None
+    authority = AuthorityRegistry.load().by_ons(event.outcome.ons_code)
+    return authority.region if authority else None
+
+
+def enqueue(
+    session: Session,
+    events: Iterable[ChangeEvent],
+    channels: Iterable[ChannelConfig],
+    now: datetime,
+) -> int:
+    """Queue each event for every channel that wants it; returns rows added. Idempotent per key."""
+    configs = list(channels)
+    added = 0
+    for event in events:
+        for cfg in configs:
+            if channel_wants(cfg, event, _region(event)) and _add(session, cfg.name, event, now):
+                added += 1
+    return added
+
+
+def _add(session: Session, channel: str, event: ChangeEvent, now: datetime) -> bool:
+    exists = session.scalar(
+        select(OutboxRow.id).where(OutboxRow.channel == channel, OutboxRow.event_key == event.key)
+    )
+    if exists is not None:
+        return False
+    session.add(
+        OutboxRow(
+            channel=channel,
+            event_key=event.key,
+            message_key=message_key(channel, event.key),
+            event_type=event.type,
+            payload=event.to_payload(),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            subject=render(event).subject,
+        )
+    )
+    return True
+
+
+class Dispatcher:
+    """Delivers due outbox rows through their channels, retrying with backoff until they die."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[str, Sender],
+        *,
+        retry_hours: float = 48.0,
+        dry_run: bool = False,
+    ):
+        self.database = database
+        self.senders = senders
+        self.retry_window = timedelta(hours=retry_hours)
+        self.dry_run = dry_run
+        self.owner = uuid.uuid4().hex
+
+    def run(self, now: datetime, limit: int = 200) -> list[Delivered]:
+        """Claim what is due, send it, and record every attempt."""
+        return [self._deliver(row_id, now) for row_id in self._claim(now, limit)]
+
+    def _claim(self, now: datetime, limit: int) -> list[int]:
+        with self.database.transaction() as session:
+            query = (
+                select(OutboxRow)
+                .where(
+                    OutboxRow.status == "pending",
+                    OutboxRow.next_attempt_at <= now,
+                    OutboxRow.channel.in_(list(self.senders)),
+                    (OutboxRow.lease_until.is_(None)) | (OutboxRow.lease_until < now),
+                )
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+            if self.database.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            for row in rows:
+                row.lease_owner, row.lease_until = self.owner, now + LEASE
+            return [row.id for row in rows]
+
+    def _deliver(self, row_id: int, now: datetime) -> Delivered:
+        with self.database.transaction() as session:
+            row = session.get_one(OutboxRow, row_id)
+            event = ChangeEvent.from_payload(row.payload)
+            key, channel = row.message_key, row.channel
+        result = self.senders[channel].send(event, message_key=key, dry_run=self.dry_run)
+        with self.database.transaction() as session:
+            row = session.get_one(OutboxRow, row_id)
+            self._record(session, row, result, now)
+            return Delivered(
+                row.id, channel, row.event_type, result.recipient, row.subject or "", result
+            )
+
+    def _record(
+        self, session: Session, row: OutboxRow, result: DeliveryResult, now: datetime
+    ) -> None:
+        session.add(
+            DeliveryAttemptRow(
+                outbox_id=row.id,
+                at=now,
+                ok=result.ok,
+                code=result.code,
+                latency_ms=result.latency_ms,
+                error=result.error,
+                recipient=result.recipient,
+            )
+        )
+        row.lease_owner, row.lease_until = None, None
+        if result.dry_run:
+            return
+        row.attempts += 1
+        if result.ok:
+            row.status, row.sent_at, row.last_error = "sent", now, None
+            return
+        row.last_error = result.error
+        if result.permanent or now - row.created_at >= self.retry_window:
+            row.status = "dead"
+            logger.error("alert dead id=%d channel=%s error=%s", row.id, row.channel, result.error)
+            return
+        row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, result.retry_after))
+        logger.warning(
+            "alert retry id=%d channel=%s attempt=%d next=%s error=%s",
+            row.id,
+            row.channel,
+            row.attempts,
+            row.next_attempt_at.isoformat(),
+            result.error,
+        )
+
+
+def backoff(attempts: int, retry_after: float | None) -> float:
+    """Seconds to wait: exponential with full jitter, never less than the server's Retry-After."""
+    ceiling = min(MAX_RETRY, FIRST_RETRY * 2 ** max(0, attempts - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(max(delay, retry_after or 0.0))

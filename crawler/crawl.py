@@ -1,0 +1,329 @@
+"""Run every source's spider in one child process under a hard deadline, and read back what it got.
+
+The parent never imports Scrapy. The child appends each response and failure to JSON-lines files
+as it goes, so whatever was fetched before a kill is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from crawler.errors import FetchError
+from crawler.records import FetchedPage
+from crawler.sources import SourceConfig
+
+logger = logging.getLogger(__name__)
+
+CRAWLABLE_KINDS = ("ofsted", "news", "feed")
+KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+PAGES_FILE = "pages.jsonl"
+FAILURES_FILE = "failures.jsonl"
+STATS_FILE = "stats.jsonl"
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tupled(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in row.items()}
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    """Everything the child needs for one crawl of several sources."""
+
+    sources: tuple[SourceConfig, ...]
+    skip_urls: frozenset[str]
+    cache_dir: str
+    user_agent: str
+    delay: float
+    timeout: float
+    max_bytes: int
+    deadline: float
+    obey_robots: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sources"] = [asdict(s) for s in self.sources]
+        data["skip_urls"] = sorted(self.skip_urls)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CrawlJob:
+        # JSON turns tuples into lists; SourceConfig is frozen and hashable, so turn them back.
+        sources = tuple(SourceConfig(**_tupled(s)) for s in data["sources"])
+        return cls(**{**data, "sources": sources, "skip_urls": frozenset(data["skip_urls"])})
+
+
+@dataclass(frozen=True)
+class CrawlFailure:
+    """One URL of one source that could not be fetched, with what the server said if anything."""
+
+    source: str
+    url: str
+    message: str
+    status: int | None = None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """What one crawl produced: pages, failures, whether the deadline cut it short, requests."""
+
+    pages: tuple[FetchedPage, ...]
+    failures: tuple[CrawlFailure, ...]
+    timed_out: bool
+    requests: dict[str, int] = field(default_factory=dict)
+
+    def pages_for(self, source: str) -> list[FetchedPage]:
+        return [p for p in self.pages if p.source == source]
+
+
+class PageWriter:
+    """The child's side of the hand-over: one flushed JSON line per response or failure."""
+
+    def __init__(self, outdir: str | Path):
+        self.outdir = Path(outdir)
+        (self.outdir / "bodies").mkdir(parents=True, exist_ok=True)
+        self._count = 0
+        self._files: dict[str, IO[str]] = {}
+
+    def _append(self, name: str, row: dict[str, Any]) -> None:
+        handle = self._files.get(name)
+        if handle is None:
+            handle = self._files[name] = (self.outdir / name).open("a", encoding="utf-8")
+        handle.write(json.dumps(row, sort_keys=True) + "\n")
+        handle.flush()
+
+    def page(self, page: FetchedPage) -> None:
+        self._count += 1
+        body_file = f"bodies/{self._count:06d}.bin"
+        # The body lands before its line, so a line never points at a missing file.
+        (self.outdir / body_file).write_bytes(page.body)
+        row = {**asdict(page), "body": None, "body_file": body_file}
+        row["fetched_at"] = page.fetched_at.isoformat() if page.fetched_at else None
+        row["meta"] = dict(page.meta)
+        self._append(PAGES_FILE, row)
+
+    def failure(self, failure: CrawlFailure) -> None:
+        self._append(FAILURES_FILE, asdict(failure))
+
+    def stats(self, source: str, requests: int, reason: str) -> None:
+        self._append(STATS_FILE, {"source": source, "requests": requests, "reason": reason})
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
+
+
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.exists():
+        return
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            # A kill can cut the last line short; everything before it is intact.
+            logger.warning("crawl output line unreadable file=%s", path.name)
+
+
+def _page_from_row(outdir: Path, row: dict[str, Any]) -> FetchedPage | None:
+    body_path = outdir / row["body_file"]
+    if not body_path.exists():
+        return None
+    fetched = row.get("fetched_at")
+    return FetchedPage(
+        source=row["source"],
+        source_kind=row["source_kind"],
+        role=row["role"],
+        url=row["url"],
+        status=int(row["status"]),
+        body=body_path.read_bytes(),
+        content_type=row.get("content_type", ""),
+        fetched_at=datetime.fromisoformat(fetched) if fetched else None,
+        from_cache=bool(row.get("from_cache")),
+        meta=tuple(sorted((row.get("meta") or {}).items())),
+    )
+
+
+def read_output(outdir: str | Path) -> tuple[list[FetchedPage], list[CrawlFailure], dict[str, Any]]:
+    """Pages, failures and per-source stats rows that a child wrote to `outdir`."""
+    out = Path(outdir)
+    pages = [p for p in (_page_from_row(out, r) for r in _rows(out / PAGES_FILE)) if p]
+    failures = [CrawlFailure(**row) for row in _rows(out / FAILURES_FILE)]
+    stats = {row["source"]: row for row in _rows(out / STATS_FILE)}
+    return pages, failures, stats
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The child must import this package even when it is not installed (a plain checkout).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have finished in the meantime
+        os.killpg(proc.pid, sig)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(KILL_GRACE)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
+def _start_child(job_path: Path, outdir: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "crawler.crawl", str(job_path), str(outdir)]
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=_child_env(),
+            start_new_session=True,  # its own process group, so a kill reaches every descendant
+        )
+    except OSError as exc:
+        raise FetchError(f"could not start the crawl process: {exc}") from exc
+
+
+def _run_child(
+    job_path: Path, outdir: Path, deadline: float, log: IO[bytes]
+) -> tuple[bool, int | None]:
+    """Run the child: (whether it was stopped at the deadline, its exit code)."""
+    proc = _start_child(job_path, outdir, log)
+    try:
+        proc.wait(deadline)
+    except subprocess.TimeoutExpired:
+        logger.warning("crawl deadline reached deadline=%.1fs pid=%d", deadline, proc.pid)
+        _stop(proc)
+        return True, None
+    finally:
+        if proc.poll() is None:
+            _stop(proc)  # an exception (Ctrl-C) in the parent must not leave the child running
+    if proc.returncode != 0:
+        logger.warning("crawl child failed returncode=%d", proc.returncode)
+    return False, proc.returncode
+
+
+def _unknown_kind(source: SourceConfig) -> CrawlFailure:
+    return CrawlFailure(source.name, source.url, f"unknown source kind {source.kind!r}")
+
+
+def _request_counts(
+    job: CrawlJob, pages: list[FetchedPage], failures: list[CrawlFailure], stats: dict[str, Any]
+) -> dict[str, int]:
+    # A killed child writes no stats; then responses plus failures is the best count there is.
+    seen = Counter([p.source for p in pages] + [f.source for f in failures])
+    return {
+        s.name: int(stats[s.name]["requests"]) if s.name in stats else seen[s.name]
+        for s in job.sources
+        if s.kind in CRAWLABLE_KINDS
+    }
+
+
+def _unfinished(
+    sources: tuple[SourceConfig, ...], stats: dict[str, Any], why: str
+) -> list[CrawlFailure]:
+    # A spider that never reported a normal finish did not fetch all it meant to.
+    return [
+        CrawlFailure(s.name, s.url, why)
+        for s in sources
+        if stats.get(s.name, {}).get("reason") != "finished"
+    ]
+
+
+def _child_log_tail(path: Path) -> str:
+    text = path.read_text("utf-8", errors="replace") if path.exists() else ""
+    return text[-2000:]
+
+
+def run_crawl(job: CrawlJob) -> CrawlResult:
+    """Fetch every source of `job` in one child process; never longer than about job.deadline.
+
+    Raises FetchError only when the child cannot be started; a source's troubles are failures.
+    """
+    crawlable = tuple(s for s in job.sources if s.kind in CRAWLABLE_KINDS)
+    unknown = [_unknown_kind(s) for s in job.sources if s.kind not in CRAWLABLE_KINDS]
+    if not crawlable:
+        return CrawlResult((), tuple(unknown), False, {})
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ofsted-watch-crawl-") as tmp:
+        work = Path(tmp)
+        job_path, outdir, log_path = work / "job.json", work / "out", work / "child.log"
+        job_path.write_text(json.dumps(job.to_json()), "utf-8")
+        with log_path.open("wb") as log:
+            killed, code = _run_child(job_path, outdir, job.deadline, log)
+        pages, failures, stats = read_output(outdir)
+        if code not in (0, None):
+            logger.warning("crawl child log tail:\n%s", _child_log_tail(log_path))
+    cut_short = killed or any(row.get("reason") == "closespider_timeout" for row in stats.values())
+    if cut_short:
+        failures += _unfinished(crawlable, stats, "stopped at the crawl deadline before finishing")
+    elif code != 0:
+        failures += _unfinished(crawlable, stats, f"crawl process failed (exit code {code})")
+    logger.info(
+        "crawl done sources=%d pages=%d failures=%d timed_out=%s seconds=%.1f",
+        len(crawlable),
+        len(pages),
+        len(failures) + len(unknown),
+        cut_short,
+        time.monotonic() - started,
+    )
+    return CrawlResult(
+        pages=tuple(pages),
+        failures=tuple(unknown + failures),
+        timed_out=cut_short,
+        requests=_request_counts(job, pages, failures, stats),
+    )
+
+
+def _spider_classes() -> dict[str, type[Any]]:
+    # Imported here so that Scrapy (and its reactor) only ever load in the child.
+    from crawler.spiders.feed import FeedSpider
+    from crawler.spiders.news import NewsSpider
+    from crawler.spiders.ofsted import OfstedSpider
+
+    return {"ofsted": OfstedSpider, "news": NewsSpider, "feed": FeedSpider}
+
+
+def child_main(job_path: str, outdir: str) -> int:
+    """The child: one CrawlerProcess with one crawler per source, writing to `outdir`."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import scrapy_settings
+
+    job = CrawlJob.from_json(json.loads(Path(job_path).read_text("utf-8")))
+    writer = PageWriter(outdir)
+    spiders = _spider_classes()
+    process = CrawlerProcess(scrapy_settings(job))
+    for source in job.sources:
+        spider = spiders.get(source.kind)
+        if spider is None:
+            writer.failure(_unknown_kind(source))
+            continue
+        process.crawl(spider, source=source, job=job, writer=writer)
+    process.start()
+    writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1], sys.argv[2]))

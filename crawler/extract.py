@@ -1,0 +1,69 @@
+"""Read outcomes out of one document: a report PDF, a provider page, a feed, HTML or text.
+
+This is the parse stage on its own: no network and no database, so `extract` and the pass share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from crawler.parsers.article import parse_article
+from crawler.parsers.feed import looks_like_feed
+from crawler.parsers.html_text import ArticleText, article_text, plain_text_article
+from crawler.parsers.provider_page import parse_provider_page
+from crawler.parsers.report_pdf import parse_report_pdf
+from crawler.records import InspectionOutcome
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What one document is, and the outcomes read from it."""
+
+    kind: str  # article | ofsted_report | ofsted_provider_page | feed | other
+    outcomes: tuple[InspectionOutcome, ...]
+    title: str | None = None
+    published: date | None = None
+
+
+def sniff_kind(data: bytes) -> str:
+    """Tell a PDF, a provider page, a feed, HTML and plain text apart by their bytes."""
+    head = data[:4096].lstrip().lower()
+    if data.lstrip()[:5] == b"%PDF-":
+        return "pdf"
+    if looks_like_feed(data):
+        return "feed"
+    if head.startswith((b"<!doctype", b"<html")) or b"<body" in head or b"<p>" in head:
+        return "provider" if b"publication-link" in data or b"/provider/" in head else "html"
+    return "text"
+
+
+def extract_document(
+    data: bytes,
+    *,
+    url: str | None = None,
+    article_date: date | None = None,
+    published: date | None = None,
+) -> Extracted:
+    """Parse one document; raises ParseError when a report PDF cannot be read."""
+    kind = sniff_kind(data)
+    if kind == "pdf":
+        outcomes = parse_report_pdf(data, url=url, published=published)
+        return Extracted("ofsted_report", tuple(outcomes))
+    if kind == "feed":
+        return Extracted("feed", ())
+    if kind == "provider" and parse_provider_page(data, url or "http://localhost/"):
+        return Extracted("ofsted_provider_page", ())
+    text = article_text(data, url) if kind in ("html", "provider") else _plain(data)
+    return _article(text, url, article_date)
+
+
+def _plain(data: bytes) -> ArticleText:
+    return plain_text_article(data.decode("utf-8", errors="replace"))
+
+
+def _article(text: ArticleText, url: str | None, article_date: date | None) -> Extracted:
+    when = article_date or text.published
+    outcomes = parse_article(text.text, title=text.title, url=url, article_date=when)
+    kind = "article" if outcomes or text.text.strip() else "other"
+    return Extracted(kind, tuple(outcomes), text.title, when)

@@ -1,0 +1,119 @@
+"""Pure readers of Ofsted's reports site: a council's provider page and the search listing.
+
+They return links and labels only; what a report says is read elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, Tag
+
+from crawler.records import Publication
+from crawler.vocabulary import publication_kind
+
+logger = logging.getLogger(__name__)
+
+_LABEL_DATE = re.compile(r",\s*(?:PDF|HTML|DOCX?)\b[^-–]*[-–]\s*(\d{1,2}\s+[A-Za-z]+\.?\s+\d{4})")
+_FILE_PATH = re.compile(r"/v1/file/\d+")
+_PROVIDER_PATH = re.compile(r"/provider/44/(\d+)")
+_DATE_FORMATS = ("%d %B %Y", "%d %b %Y")
+
+
+def _soup(html: bytes | str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def _text(node: Tag) -> str:
+    return " ".join(node.get_text(" ").split())
+
+
+def parse_label_date(label: str) -> date | None:
+    """The date after ', PDF - ' in a publication label, or None when there is none."""
+    match = _LABEL_DATE.search(label)
+    if not match:
+        return None
+    raw = match.group(1).replace(".", "")
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _label(link: Tag) -> str:
+    # The hidden span holds the full label; the visible text is sometimes only the title.
+    hidden = link.find("span", class_="nonvisual")
+    if isinstance(hidden, Tag) and _text(hidden):
+        return _text(hidden)
+    return _text(link)
+
+
+def _kind_text(label: str) -> str:
+    match = _LABEL_DATE.search(label)
+    return label[: match.start()] if match else label
+
+
+def _candidate_links(soup: BeautifulSoup) -> list[Tag]:
+    marked = [a for a in soup.select("a.publication-link") if a.get("href")]
+    if marked:
+        return marked
+    # Without the class, trust either the label's shape or Ofsted's file URL form.
+    return [
+        a
+        for a in soup.find_all("a", href=True)
+        if _LABEL_DATE.search(_label(a)) or _FILE_PATH.search(str(a["href"]))
+    ]
+
+
+def parse_provider_page(html: bytes | str, url: str) -> list[Publication]:
+    """The publications listed on a provider page, in page order (Ofsted lists newest first)."""
+    found: list[Publication] = []
+    seen: set[str] = set()
+    for link in _candidate_links(_soup(html)):
+        href = urljoin(url, str(link["href"]).strip())
+        if href in seen:
+            continue
+        seen.add(href)
+        label = _label(link)
+        kind = publication_kind(_kind_text(label))
+        found.append(Publication(kind, label, parse_label_date(label), href))
+    logger.debug("provider page url=%s publications=%d", url, len(found))
+    return found
+
+
+def provider_name(html: bytes | str) -> str | None:
+    """The provider's name as the page heading prints it."""
+    heading = _soup(html).find("h1")
+    if not isinstance(heading, Tag):
+        return None
+    return _text(heading) or None
+
+
+def _next_page(soup: BeautifulSoup, url: str) -> str | None:
+    link = soup.find(["a", "link"], rel="next", href=True)
+    if not isinstance(link, Tag):
+        link = next(
+            (a for a in soup.find_all("a", href=True) if _text(a).lower().startswith("next")),
+            None,
+        )
+    return urljoin(url, str(link["href"])) if isinstance(link, Tag) else None
+
+
+def search_results(html: bytes | str, url: str) -> tuple[list[tuple[str, str]], str | None]:
+    """(provider name, provider page URL) pairs of a search listing, and the next page's URL."""
+    soup = _soup(html)
+    results: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for link in soup.find_all("a", href=True):
+        href = urljoin(url, str(link["href"]))
+        name = _text(link)
+        if not _PROVIDER_PATH.search(href) or href in seen or not name:
+            continue
+        seen.add(href)
+        results.append((name, href))
+    return results, _next_page(soup, url)

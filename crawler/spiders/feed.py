@@ -1,0 +1,40 @@
+"""Spider for an RSS or Atom feed and the new articles its entries link to."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from scrapy.http import Request, Response
+
+from crawler.crawl import CrawlFailure
+from crawler.errors import ParseError
+from crawler.parsers.feed import parse_feed
+from crawler.spiders.base import SourceSpider
+
+logger = logging.getLogger(__name__)
+
+
+class FeedSpider(SourceSpider):
+    """Fetches the feed, then each entry's link not seen before (up to max_articles)."""
+
+    name = "feed"
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield self.fetch(self.source.url, "feed", self.parse_feed)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        self.record(response)
+        try:
+            entries = parse_feed(response.body, response.url)
+        except ParseError as exc:
+            self.writer.failure(CrawlFailure(self.source.name, response.url, str(exc)))
+            return
+        fresh = [e for e in entries if self.is_new(e.url)][: self.source.max_articles]
+        for entry in fresh:
+            meta = {
+                "title": entry.title,
+                "published": entry.published.isoformat() if entry.published else "",
+                "feed": response.url,
+            }
+            yield self.fetch(entry.url, "article", self.record_only, meta)

@@ -1,0 +1,330 @@
+"""The `ofsted-watch` command: a thin click layer over the library.
+
+This is the only place that catches MonitorError: it prints one `Error: ...` line and exits 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from crawler.errors import ConfigError, MonitorError, ParseError
+from scheduler import inspect as views
+from scheduler.config import Config, config_path, load_config
+from scheduler.logs import configure_logging
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def fails_cleanly(func: F) -> F:
+    """Turn a MonitorError into one `Error:` line and exit code 2 (a traceback with -v)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MonitorError as exc:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(ctx: click.Context) -> Config:
+    path = config_path(ctx.obj["config"], os.environ)
+    return load_config(path)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="ofsted-watch")
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="Config file [env OFSTED_WATCH_CONFIG; default ./ofsted-watch.toml].",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging and tracebacks.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="One line per event as key=value text, or JSON.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: bool, log_format: str) -> None:
+    """Know first when Ofsted's judgement on a council's children's services changes.
+
+    \b
+    Example:
+      ofsted-watch --config ofsted-watch.toml run
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    configure_logging(verbose=verbose, json_lines=log_format == "json")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--all", "all_sources", is_flag=True, help="Crawl every source, due or not.")
+@click.option("--dry-run", is_flag=True, help="Render every alert into the log; send nothing.")
+@click.pass_context
+@fails_cleanly
+def run(ctx: click.Context, all_sources: bool, dry_run: bool) -> None:
+    """One pass: crawl due sources, parse, compare, queue and deliver alerts, then exit.
+
+    Exit 0 when all is well, 1 when a source or delivery failed, 2 for a config error.
+
+    \b
+    Example:
+      ofsted-watch run --all
+    """
+    from scheduler.run import run_pass
+
+    report = run_pass(_config(ctx), all_sources=all_sources, dry_run=dry_run)
+    click.echo(views.pass_summary(report))
+    sys.exit(report.exit_code)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--tick", default=60, show_default=True, help="Seconds between schedule checks.")
+@click.pass_context
+@fails_cleanly
+def serve(ctx: click.Context, tick: int) -> None:
+    """Run as a service: the same pass on each source's schedule, until SIGTERM.
+
+    \b
+    Example:
+      ofsted-watch --config /etc/ofsted-watch.toml serve
+    """
+    from scheduler.serve import serve_forever
+
+    serve_forever(_config(ctx), tick_seconds=tick)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input (CONTRACTS §3).")
+@click.option("--url", help="The URL the document came from.")
+@click.option(
+    "--date",
+    "when",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The article's date, for 'published today' and 'last month'.",
+)
+@fails_cleanly
+def extract(paths: tuple[str, ...], as_json: bool, url: str | None, when: Any) -> None:
+    """Parse local files (HTML, text or PDF; '-' for stdin) with no network and no database.
+
+    \b
+    Example:
+      ofsted-watch extract --json --date 2024-12-05 story.html report.pdf
+    """
+    from crawler.extract import extract_document
+
+    failed = False
+    for path in paths:
+        data = _read_input(path)
+        try:
+            result = extract_document(data, url=url, article_date=_day(when), published=_day(when))
+        except ParseError as exc:
+            click.echo(f"Error: {path}: {exc}", err=True)
+            failed = True
+            continue
+        click.echo(views.extracted(path, result, as_json))
+    if failed:
+        sys.exit(1)
+
+
+def _day(value: Any) -> date | None:
+    return value.date() if value else None
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--keep", is_flag=True, help="Keep the demo's working folder and print its path.")
+@fails_cleanly
+def demo(keep: bool) -> None:
+    """The offline demo: local Ofsted, council and news sites, a real SMTP server and webhook.
+
+    \b
+    Example:
+      ofsted-watch demo
+    """
+    from scheduler.demo.runner import run_demo
+
+    sys.exit(run_demo(keep=keep, echo=click.echo))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("authority")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV.")
+@click.pass_context
+@fails_cleanly
+def history(ctx: click.Context, authority: str, as_json: bool, as_csv: bool) -> None:
+    """The stored timeline of one council (any name or alias works).
+
+    \b
+    Example:
+      ofsted-watch history Southend --csv
+    """
+    click.echo(
+        views.history(_config(ctx), authority, "json" if as_json else "csv" if as_csv else "table")
+    )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_context
+@fails_cleanly
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Health of the last runs, sources and deliveries. Exit 0 healthy, 1 degraded, 2 failing.
+
+    \b
+    Example:
+      ofsted-watch status --json
+    """
+    text, code = views.status(_config(ctx), as_json)
+    click.echo(text)
+    sys.exit(code)
+
+
+@cli.command("check-config", context_settings=CONTEXT)
+@click.pass_context
+@fails_cleanly
+def check_config(ctx: click.Context) -> None:
+    """Validate the config and print what would run.
+
+    \b
+    Example:
+      ofsted-watch --config ofsted-watch.toml check-config
+    """
+    click.echo(views.config_summary(_config(ctx)))
+
+
+@cli.command(context_settings=CONTEXT)
+def sources() -> None:
+    """List the source kinds with what each one watches.
+
+    \b
+    Example:
+      ofsted-watch sources
+    """
+    from crawler.sources import SOURCE_KINDS
+
+    for kind, text in SOURCE_KINDS.items():
+        click.echo(f"{kind:8} {text}")
+
+
+@cli.command(context_settings=CONTEXT)
+def channels() -> None:
+    """List the alert channel kinds.
+
+    \b
+    Example:
+      ofsted-watch channels
+    """
+    from alerts.channels import CHANNELS
+
+    for kind, cls in CHANNELS.items():
+        click.echo(f"{kind:8} {(cls.__doc__ or '').strip().splitlines()[0]}")
+
+
+@cli.group(context_settings=CONTEXT)
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command(context_settings=CONTEXT)
+@click.pass_context
+@fails_cleanly
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the database schema and seed the councils.
+
+    \b
+    Example:
+      ofsted-watch db migrate
+    """
+    from db.engine import Database
+
+    config = _config(ctx.find_root())
+    Database.open(config.database_url).close()
+    click.echo(f"database ready: {config.database_url.split('@')[-1]}")
+
+
+@cli.group(context_settings=CONTEXT)
+def alerts() -> None:
+    """Look at and test alert delivery."""
+
+
+@alerts.command("test", context_settings=CONTEXT)
+@click.option("--channel", "channel_name", required=True, help="The channel's name in the config.")
+@click.option("--dry-run", is_flag=True, help="Render the sample; send nothing.")
+@click.pass_context
+@fails_cleanly
+def alerts_test(ctx: click.Context, channel_name: str, dry_run: bool) -> None:
+    """Send a realistic sample alert through one channel.
+
+    \b
+    Example:
+      ofsted-watch alerts test --channel comms
+    """
+    text, ok = views.send_sample(_config(ctx.find_root()), channel_name, dry_run)
+    click.echo(text)
+    sys.exit(0 if ok else 1)
+
+
+@alerts.command("list", context_settings=CONTEXT)
+@click.option(
+    "--status",
+    "state",
+    type=click.Choice(["pending", "sent", "dead", "all"]),
+    default="all",
+    show_default=True,
+)
+@click.pass_context
+@fails_cleanly
+def alerts_list(ctx: click.Context, state: str) -> None:
+    """Show queued, sent and dead alerts.
+
+    \b
+    Example:
+      ofsted-watch alerts list --status dead
+    """
+    click.echo(views.outbox(_config(ctx.find_root()), state))
+
+
+@alerts.command("redeliver", context_settings=CONTEXT)
+@click.argument("alert_id", type=int)
+@click.pass_context
+@fails_cleanly
+def alerts_redeliver(ctx: click.Context, alert_id: int) -> None:
+    """Queue one alert again (for example a dead one), with the same idempotency key.
+
+    \b
+    Example:
+      ofsted-watch alerts redeliver 12
+    """
+    click.echo(views.redeliver(_config(ctx.find_root()), alert_id))
+
+
+def main() -> None:
+    cli(obj={})

@@ -1,0 +1,301 @@
+"""Read-only views for the CLI: pass summaries, history, status, config and outbox listings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from alerts.channels import build_channel
+from crawler.authorities import AuthorityRegistry
+from crawler.errors import ConfigError
+from crawler.extract import Extracted
+from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from db.changes import event_outcome
+from db.engine import Database
+from db.models import InspectionEventRow, OutboxRow, RunRow, SourceStateRow
+from scheduler.config import Config
+from scheduler.run import PassReport, utcnow
+
+HISTORY_COLUMNS = (
+    "published",
+    "event_type",
+    "framework",
+    "status",
+    "overall",
+    "judgements",
+    "inspection_start",
+    "inspection_end",
+    "sources",
+)
+
+
+def pass_summary(report: PassReport) -> str:
+    lines = [
+        f"run {report.run_id}: {len(report.sources)} source(s), {report.queued} alert(s) queued"
+    ]
+    for source in report.sources:
+        state = "ok" if source.ok else f"{len(source.errors)} error(s)"
+        lines.append(
+            f"  {source.name}: {source.pages} page(s), {source.outcomes} outcome(s), {state}"
+        )
+        lines += [f"    {error}" for error in source.errors[:5]]
+    for delivery in report.deliveries:
+        mark = "sent" if delivery.result.ok else f"failed ({delivery.result.error})"
+        if delivery.result.dry_run:
+            mark = "dry-run"
+        lines.append(
+            f"  alert {delivery.channel} -> {delivery.recipient}: {delivery.subject} [{mark}]"
+        )
+    if report.timed_out:
+        lines.append("  the crawl hit its deadline and was stopped")
+    return "\n".join(lines)
+
+
+def extracted(path: str, result: Extracted, as_json: bool) -> str:
+    if as_json:
+        body = {
+            "input": path,
+            "kind": result.kind,
+            "outcomes": [o.to_json() for o in result.outcomes],
+        }
+        return json.dumps(body, ensure_ascii=False)
+    lines = [f"{path}: {result.kind}, {len(result.outcomes)} outcome(s)"]
+    lines += [f"  {_describe(o)}" for o in result.outcomes]
+    return "\n".join(lines)
+
+
+def _describe(outcome: InspectionOutcome) -> str:
+    grades = ", ".join(f"{k}={v}" for k, v in outcome.judgements)
+    parts = [outcome.local_authority or "?", outcome.event_type, outcome.framework]
+    parts.append(f"overall={outcome.overall}")
+    return " ".join(parts) + (f" ({grades})" if grades else "")
+
+
+def _authority_code(name: str) -> str:
+    authority = AuthorityRegistry.load().resolve(name)
+    if authority is None:
+        raise ConfigError(f"{name!r} is not a known council (or names more than one)")
+    return authority.ons_code
+
+
+def history_rows(database: Database, name: str) -> list[dict[str, Any]]:
+    code = _authority_code(name)
+    with database.transaction() as session:
+        events = session.scalars(
+            select(InspectionEventRow).where(InspectionEventRow.authority_code == code)
+        ).all()
+        outcomes = [(event_outcome(e), len(e.observations)) for e in events]
+    outcomes.sort(key=lambda pair: str(pair[0].published or pair[0].inspection_end or ""))
+    return [_history_row(o, n) for o, n in outcomes]
+
+
+def _history_row(outcome: InspectionOutcome, sources: int) -> dict[str, Any]:
+    row = outcome.to_json()
+    row["judgements"] = "; ".join(f"{k}={v}" for k, v in outcome.judgements)
+    row["sources"] = sources
+    return {key: row[key] for key in HISTORY_COLUMNS}
+
+
+def history(config: Config, name: str, fmt: str) -> str:
+    database = Database.open(config.database_url)
+    rows = history_rows(database, name)
+    database.close()
+    if fmt == "json":
+        return json.dumps(rows, indent=2, default=str)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    return _table(rows) if rows else f"no stored events for {name}"
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    columns = [c for c in HISTORY_COLUMNS if c not in ("inspection_start", "sources")]
+    cells = [[str(row[c] if row[c] is not None else "-") for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def status_data(database: Database) -> dict[str, Any]:
+    with database.transaction() as session:
+        runs = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(5)).all()
+        states = session.scalars(select(SourceStateRow).order_by(SourceStateRow.name)).all()
+        counts = dict(
+            session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        )
+        return {
+            "runs": [_run_json(r) for r in runs],
+            "sources": [_source_json(s) for s in states],
+            "outbox": {
+                "pending": counts.get("pending", 0),
+                "sent": counts.get("sent", 0),
+                "dead": counts.get("dead", 0),
+            },
+        }
+
+
+def _run_json(run: RunRow) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "started_at": run.started_at.isoformat(),
+        "status": run.status,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "errors": len(run.errors),
+    }
+
+
+def _source_json(state: SourceStateRow) -> dict[str, Any]:
+    return {
+        "name": state.name,
+        "kind": state.kind,
+        "failing": state.failing,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": state.last_error,
+        "last_run_at": state.last_run_at.isoformat() if state.last_run_at else None,
+        "last_success_at": state.last_success_at.isoformat() if state.last_success_at else None,
+    }
+
+
+def health_code(data: dict[str, Any]) -> int:
+    """2 when a source is failing or nothing has ever run; 1 when degraded; else 0."""
+    if not data["runs"] or any(s["failing"] for s in data["sources"]):
+        return 2
+    degraded = data["runs"][0]["status"] != "ok" or data["outbox"]["dead"] > 0
+    return 1 if degraded or any(s["consecutive_failures"] for s in data["sources"]) else 0
+
+
+def status(config: Config, as_json: bool) -> tuple[str, int]:
+    database = Database.open(config.database_url)
+    data = status_data(database)
+    database.close()
+    code = health_code(data)
+    data["health"] = ("healthy", "degraded", "failing")[code]
+    if as_json:
+        return json.dumps(data, indent=2), code
+    lines = [f"health: {data['health']}"]
+    lines += [
+        f"run {r['id']} {r['started_at']} {r['status']} errors={r['errors']}" for r in data["runs"]
+    ]
+    for s in data["sources"]:
+        flag = "FAILING" if s["failing"] else "ok"
+        lines.append(
+            f"source {s['name']} {flag} failures={s['consecutive_failures']} "
+            f"last_run={s['last_run_at']} {s['last_error'] or ''}".rstrip()
+        )
+    box = data["outbox"]
+    lines.append(f"outbox pending={box['pending']} sent={box['sent']} dead={box['dead']}")
+    return "\n".join(lines), code
+
+
+def config_summary(config: Config) -> str:
+    registry = AuthorityRegistry.load()
+    lines = [f"config {config.path}: ok", f"database {config.database_url.split('@')[-1]}"]
+    for s in config.sources:
+        when = f"cron '{s.cron}'" if s.cron else f"every {s.every_seconds}s"
+        names = [registry.by_ons(c).short_name for c in s.authorities if registry.by_ons(c)]  # type: ignore[union-attr]
+        watched = (
+            f" watching {', '.join(names[:6])}{' ...' if len(names) > 6 else ''}" if names else ""
+        )
+        lines.append(f"source {s.name} ({s.kind}) {s.url} {when}{watched}")
+    for c in config.channels:
+        lines.append(
+            f"channel {c.name} ({c.kind}) {build_channel(c).describe()} events={','.join(c.events)}"
+        )
+    return "\n".join(lines)
+
+
+def sample_event() -> ChangeEvent:
+    """A realistic outcome.changed alert, used by `alerts test`."""
+    now = utcnow()
+    previous = InspectionOutcome(
+        local_authority="Southend-on-Sea",
+        ons_code="E06000033",
+        event_type="inspection",
+        framework="ILACS",
+        overall="requires_improvement",
+        status="confirmed",
+        judgements=(("children_in_care_and_care_leavers", "requires_improvement"),),
+    )
+    outcome = previous.with_changes(
+        overall="good",
+        judgements={
+            "leaders": "good",
+            "help_and_protection": "good",
+            "children_in_care": "requires_improvement",
+            "care_leavers": "good",
+        },
+        previous_overall="requires_improvement",
+        previous_year=2019,
+        status="reported",
+        evidence=("This is a test alert from ofsted-watch; no inspection has changed.",),
+    )
+    return ChangeEvent(
+        type="outcome.changed",
+        key=f"test:{now.isoformat()}",
+        timestamp=now,
+        outcome=outcome,
+        previous=previous,
+        sources=(SourceRef("https://example.org/test", "news", "test"),),
+    )
+
+
+def send_sample(config: Config, name: str, dry_run: bool) -> tuple[str, bool]:
+    cfg = next((c for c in config.channels if c.name == name), None)
+    if cfg is None:
+        names = ", ".join(c.name for c in config.channels) or "none"
+        raise ConfigError(f"no channel named {name!r}; configured: {names}")
+    event = sample_event()
+    channel = build_channel(cfg)
+    result = channel.send(
+        event, message_key=f"test_{event.timestamp:%Y%m%d%H%M%S}", dry_run=dry_run
+    )
+    subject = channel.render(event).subject
+    state = (
+        "rendered (dry run)"
+        if result.dry_run
+        else "sent"
+        if result.ok
+        else f"failed: {result.error}"
+    )
+    return f"{name} -> {channel.describe()}: {subject} [{state}]", result.ok
+
+
+def outbox(config: Config, state: str) -> str:
+    database = Database.open(config.database_url)
+    with database.transaction() as session:
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if state != "all":
+            query = query.where(OutboxRow.status == state)
+        rows = session.scalars(query).all()
+        lines = [
+            f"{r.id:>5} {r.status:8} {r.channel:12} {r.event_type:18} attempts={r.attempts} "
+            f"{r.subject or ''}" + (f"  [{r.last_error}]" if r.last_error else "")
+            for r in rows
+        ]
+    database.close()
+    return "\n".join(lines) or "no alerts"
+
+
+def redeliver(config: Config, alert_id: int) -> str:
+    database = Database.open(config.database_url)
+    with database.transaction() as session:
+        row = session.get(OutboxRow, alert_id)
+        if row is None:
+            raise ConfigError(f"no alert with id {alert_id}")
+        row.status, row.next_attempt_at, row.lease_until = (
+            "pending",
+            utcnow() - timedelta(seconds=1),
+            None,
+        )
+        row.created_at = utcnow()
+    database.close()
+    return f"alert {alert_id} queued again; the next run or serve tick delivers it"

@@ -1,0 +1,246 @@
+"""EmailChannel against a real local SMTP server (scheduler.demo.receivers.SmtpSink)."""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from alerts.channels import CHANNELS, EmailChannel, build_channel, parse_smtp_url
+from alerts.config import ChannelConfig
+from alerts.render import render
+from crawler.errors import ConfigError
+from scheduler.demo.receivers import SmtpSink, free_port
+from tests.test_render import ilacs_outcome, outcome_event
+
+USER, PASSWORD = "alerts", "s3cret-pass"
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as server:
+        yield server
+
+
+@pytest.fixture
+def auth_sink() -> Iterator[SmtpSink]:
+    with SmtpSink(username=USER, password=PASSWORD) as server:
+        yield server
+
+
+def email_config(smtp_url: str, **extra: object) -> ChannelConfig:
+    return ChannelConfig(
+        name="comms",
+        kind="email",
+        smtp_url=smtp_url,
+        sender="ofsted-watch@example.org",
+        to=("comms@example.org", "press@example.org"),
+        timeout_seconds=5.0,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def channel_for(server: SmtpSink, **extra: object) -> EmailChannel:
+    channel = build_channel(email_config(server.url, **extra))
+    assert isinstance(channel, EmailChannel)
+    return channel
+
+
+def test_sends_multipart_alternative_with_text_and_html(sink: SmtpSink) -> None:
+    event = outcome_event()
+    result = channel_for(sink).send(event, message_key="k-1")
+    assert result.ok and result.code == "250" and not result.dry_run
+    assert sink.wait_for(1)
+    mail = sink.received[0]
+    msg = mail.message
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Subject"] == render(event).subject
+    assert msg["From"] == "ofsted-watch@example.org"
+    assert set(mail.rcpt_tos) == {"comms@example.org", "press@example.org"}
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Help and protection" in text.get_content()
+    assert "<table" in html.get_content()
+
+
+def test_message_id_is_stable_for_the_same_key(sink: SmtpSink) -> None:
+    channel = channel_for(sink)
+    for key in ("evt-42", "evt-42", "evt-43"):
+        assert channel.send(outcome_event(), message_key=key).ok
+    assert sink.wait_for(3)
+    ids = [m["Message-ID"] for m in sink.messages]
+    assert ids[0] == ids[1] == "<evt-42@ofsted-watch>"
+    assert ids[2] == "<evt-43@ofsted-watch>"
+
+
+def test_scraped_text_arrives_escaped_in_the_html_part(sink: SmtpSink) -> None:
+    outcome = ilacs_outcome(evidence=("<script>steal()</script>",))
+    assert channel_for(sink).send(outcome_event(outcome=outcome), message_key="x").ok
+    assert sink.wait_for(1)
+    html = sink.messages[0].get_body(("html",))
+    assert html is not None
+    body = html.get_content()
+    assert "<script>" not in body and "&lt;script&gt;steal()&lt;/script&gt;" in body
+
+
+def test_logs_in_when_a_username_is_set(auth_sink: SmtpSink) -> None:
+    channel = channel_for(auth_sink, username=USER, password=PASSWORD)
+    assert channel.send(outcome_event(), message_key="auth").ok
+    assert auth_sink.wait_for(1)
+    assert auth_sink.received[0].login == USER
+
+
+def test_wrong_password_is_a_permanent_failure(auth_sink: SmtpSink) -> None:
+    result = channel_for(auth_sink, username=USER, password="nope").send(
+        outcome_event(), message_key="auth"
+    )
+    assert not result.ok and result.permanent and result.code == "535"
+    assert auth_sink.received == []
+
+
+def test_server_requiring_auth_refuses_anonymous_mail(auth_sink: SmtpSink) -> None:
+    result = channel_for(auth_sink).send(outcome_event(), message_key="anon")
+    assert not result.ok and result.code == "530" and result.permanent
+
+
+def test_550_recipient_refusal_is_permanent(sink: SmtpSink) -> None:
+    sink.fail_next("550 5.1.1 No such mailbox", stage="rcpt", times=2)
+    result = channel_for(sink).send(outcome_event(), message_key="r")
+    assert not result.ok and result.code == "550" and result.permanent
+    assert result.error and "\n" not in result.error
+
+
+def test_451_is_transient_and_the_next_attempt_succeeds(sink: SmtpSink) -> None:
+    sink.fail_next("451 4.3.0 Try again later")
+    channel = channel_for(sink)
+    first = channel.send(outcome_event(), message_key="retry")
+    assert not first.ok and first.code == "451" and not first.permanent
+    second = channel.send(outcome_event(), message_key="retry")
+    assert second.ok
+    assert sink.wait_for(1)
+    assert [m["Message-ID"] for m in sink.messages] == ["<retry@ofsted-watch>"]
+
+
+def test_connection_refused_is_a_result_not_an_exception() -> None:
+    cfg = email_config(f"smtp://127.0.0.1:{free_port()}")
+    result = build_channel(cfg).send(outcome_event(), message_key="down")
+    assert not result.ok and result.code == "connect" and not result.permanent
+    assert result.latency_ms >= 0
+
+
+def test_dry_run_renders_but_sends_nothing(sink: SmtpSink) -> None:
+    channel = channel_for(sink)
+    dry = channel.send(outcome_event(), message_key="dry", dry_run=True)
+    assert dry.ok and dry.dry_run
+    # A real send afterwards is the only message: the dry run never reached the server.
+    assert channel.send(outcome_event(), message_key="real").ok
+    assert sink.wait_for(1)
+    assert [m["Message-ID"] for m in sink.messages] == ["<real@ofsted-watch>"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.org:2525", ("mail.example.org", 2525, "plain")),
+        ("smtp://mail.example.org:587?starttls=true", ("mail.example.org", 587, "starttls")),
+        ("smtps://mail.example.org", ("mail.example.org", 465, "ssl")),
+        ("smtp://mail.example.org", ("mail.example.org", 25, "plain")),
+    ],
+)
+def test_smtp_url_schemes(url: str, expected: tuple[str, int, str]) -> None:
+    assert parse_smtp_url(url) == expected
+
+
+def test_bad_config_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="smtp://host:port"):
+        build_channel(email_config("http://mail.example.org"))
+    with pytest.raises(ConfigError, match="unknown kind 'pigeon'"):
+        build_channel(ChannelConfig(name="x", kind="pigeon"))
+
+
+def test_describe_names_recipients_but_no_password() -> None:
+    channel = build_channel(email_config("smtp://mail.example.org:25", username="u", password="pw"))
+    assert "comms@example.org" in channel.describe()
+    assert "pw" not in channel.describe()
+    assert CHANNELS["email"] is EmailChannel
+    assert EmailChannel.__doc__ and "\n" not in EmailChannel.__doc__.strip()
+
+
+# --- TLS -------------------------------------------------------------------------------------
+
+
+def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting it) for a throwaway 127.0.0.1 certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+def tls_channel(sink: SmtpSink, client: ssl.SSLContext | None) -> EmailChannel:
+    host, port, security = parse_smtp_url(sink.url)
+    return EmailChannel(
+        "tls",
+        host=host,
+        port=port,
+        security=security,
+        sender="ofsted-watch@example.org",
+        to=("comms@example.org",),
+        username=USER,
+        password=PASSWORD,
+        timeout=5.0,
+        ssl_context=client,
+    )
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_modes_encrypt_and_log_in(tmp_path: Path, mode: str) -> None:
+    server_ctx, client_ctx = self_signed(tmp_path)
+    with SmtpSink(username=USER, password=PASSWORD, tls=mode, tls_context=server_ctx) as sink:
+        result = tls_channel(sink, client_ctx).send(outcome_event(), message_key=mode)
+        assert result.ok, result.error
+        assert sink.wait_for(1)
+        assert sink.received[0].encrypted and sink.received[0].login == USER
+
+
+def test_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+    server_ctx, _ = self_signed(tmp_path)
+    with SmtpSink(tls="ssl", tls_context=server_ctx) as sink:
+        # The default context trusts only public CAs, so the self-signed server must fail.
+        result = tls_channel(sink, None).send(outcome_event(), message_key="untrusted")
+        assert not result.ok and result.code == "tls"
+        assert sink.received == []

@@ -1,0 +1,169 @@
+"""The config loader: contract keys, defaults, secrets, and one-line errors naming file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.errors import ConfigError
+from scheduler.config import config_path, load_config, parse_duration
+
+REPO = Path(__file__).resolve().parents[1]
+
+CONTRACT_EXAMPLE = """
+[database]
+url = "sqlite:///ofsted-watch.db"
+
+[[source]]
+name = "ofsted"
+kind = "ofsted"
+url = "https://reports.ofsted.gov.uk"
+authorities = ["Essex", "Southend-on-Sea"]
+every = "1h"
+
+[[source]]
+name = "essex-news"
+kind = "news"
+url = "https://www.essex.gov.uk/news"
+every = "30m"
+
+[[source]]
+name = "echo"
+kind = "feed"
+url = "https://www.example-news.co.uk/news/rss"
+
+[[channel]]
+name = "comms"
+kind = "email"
+smtp = "smtp://127.0.0.1:25"
+username = "env:SMTP_USER"
+password = "env:SMTP_PASSWORD"
+from = "ofsted-watch@example.org"
+to = ["comms@example.org"]
+authorities = ["Essex"]
+events = ["outcome.new", "outcome.changed", "outcome.confirmed", "coverage.mismatch"]
+
+[[channel]]
+name = "ops"
+kind = "webhook"
+url = "https://hooks.example.org/ofsted"
+format = "standard"
+secret = "env:OW_WEBHOOK_SECRET"
+events = ["source.failing", "source.recovered"]
+"""
+
+ENV = {"SMTP_USER": "u", "SMTP_PASSWORD": "p", "OW_WEBHOOK_SECRET": "whsec_c2VjcmV0"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ofsted-watch.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_contract_example_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, CONTRACT_EXAMPLE), ENV)
+    ofsted, news, feed = config.sources
+    assert ofsted.authorities == ("E10000012", "E06000033")
+    assert ofsted.every_seconds == 3600 and news.every_seconds == 1800
+    assert feed.kind == "feed" and feed.every_seconds == 3600
+    comms, ops = config.channels
+    assert comms.password == "p" and comms.username == "u" and comms.authorities == ("E10000012",)
+    assert ops.secret == "whsec_c2VjcmV0" and ops.events == ("source.failing", "source.recovered")
+
+
+def test_shipped_example_config_is_valid(tmp_path: Path) -> None:
+    env = {"SMTP_USER": "a", "SMTP_PASSWORD": "b", "OW_WEBHOOK_SECRET": "whsec_eA=="}
+    config = load_config(REPO / "examples" / "ofsted-watch.toml", env)
+    assert {s.kind for s in config.sources} == {"ofsted", "news", "feed"}
+    assert config.source("ofsted") is not None
+    assert config.source("ofsted").cron == "0 7-19 * * 1-5"  # type: ignore[union-attr]
+
+
+def test_unknown_key_names_file_line_and_valid_keys(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace('every = "30m"', 'every = "30m"\nschedule = "daily"')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, ENV)
+    line = text.splitlines().index('schedule = "daily"') + 1
+    assert str(err.value).startswith(f"{path}:{line}: source[1].schedule: unknown key; valid keys:")
+    assert "every" in str(err.value)
+
+
+def test_bad_value_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, CONTRACT_EXAMPLE.replace('format = "standard"', 'format = "xml"'))
+    with pytest.raises(
+        ConfigError, match=r"ofsted-watch.toml:\d+: channel\[1\].format: 'xml' is not"
+    ):
+        load_config(path, ENV)
+
+
+def test_inline_secret_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, CONTRACT_EXAMPLE.replace('"env:SMTP_PASSWORD"', '"hunter2"'))
+    with pytest.raises(ConfigError, match=r"channel\[0\].password: secrets must be given as env:"):
+        load_config(path, ENV)
+
+
+def test_missing_env_secret_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment variable OW_WEBHOOK_SECRET is not set"):
+        load_config(write(tmp_path, CONTRACT_EXAMPLE), {"SMTP_USER": "u", "SMTP_PASSWORD": "p"})
+
+
+def test_file_secret_is_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("whsec_ZmlsZQ==\n")
+    text = CONTRACT_EXAMPLE.replace('"env:OW_WEBHOOK_SECRET"', f'"file:{secret}"')
+    config = load_config(write(tmp_path, text), ENV)
+    assert config.channels[1].secret == "whsec_ZmlsZQ=="
+
+
+def test_syntax_error_gives_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[database]\nurl = \n")
+    with pytest.raises(ConfigError, match=r"ofsted-watch.toml: .*line 2"):
+        load_config(path, {})
+
+
+def test_unknown_council_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, CONTRACT_EXAMPLE.replace('"Southend-on-Sea"]', '"Atlantis"]'))
+    with pytest.raises(ConfigError, match=r"source\[0\].authorities: 'Atlantis' is not a known"):
+        load_config(path, ENV)
+
+
+def test_star_means_all_current_councils(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace('["Essex", "Southend-on-Sea"]', '["*"]')
+    assert len(load_config(write(tmp_path, text), ENV).sources[0].authorities) == 153
+
+
+def test_bad_cron_is_reported(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace('every = "30m"', 'cron = "99 * * * *"')
+    with pytest.raises(ConfigError, match=r"source\[1\].cron"):
+        load_config(write(tmp_path, text), ENV)
+
+
+def test_environment_overrides_database(tmp_path: Path) -> None:
+    env = {**ENV, "OFSTED_WATCH_DATABASE_URL": "sqlite:///other.db"}
+    assert load_config(write(tmp_path, CONTRACT_EXAMPLE), env).database_url == "sqlite:///other.db"
+
+
+def test_config_path_precedence() -> None:
+    assert str(config_path("a.toml", {"OFSTED_WATCH_CONFIG": "b.toml"})) == "a.toml"
+    assert str(config_path(None, {"OFSTED_WATCH_CONFIG": "b.toml"})) == "b.toml"
+    assert str(config_path(None, {})) == "ofsted-watch.toml"
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("1h", 3600), ("2h30m", 9000), ("1d", 86400)]
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_bad_duration() -> None:
+    with pytest.raises(ValueError):
+        parse_duration("soon")

@@ -1,0 +1,181 @@
+"""Subjects and bodies rendered from change events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from alerts.render import render, subject, summary_facts
+from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+
+NOW = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
+NEWS = SourceRef("https://www.southend.gov.uk/news/ofsted-2024", "news", "southend-news")
+OFSTED = SourceRef("https://reports.ofsted.gov.uk/provider/44/80549", "ofsted", "ofsted")
+
+
+def ilacs_outcome(**changes: object) -> InspectionOutcome:
+    base = InspectionOutcome(
+        local_authority="Southend-on-Sea",
+        ons_code="E06000033",
+        event_type="inspection",
+        framework="ILACS",
+        overall="good",
+        judgements=(
+            ("care_leavers", "good"),
+            ("children_in_care", "outstanding"),
+            ("help_and_protection", "good"),
+            ("leaders", "good"),
+        ),
+        inspection_start=date(2024, 1, 15),
+        inspection_end=date(2024, 1, 26),
+        published=date(2024, 3, 4),
+        confidence=0.9,
+        evidence=("Overall effectiveness: Good",),
+        source_url=NEWS.url,
+    )
+    return base.with_changes(**changes)
+
+
+def earlier_outcome(year: int = 2019) -> InspectionOutcome:
+    return InspectionOutcome(
+        local_authority="Southend-on-Sea",
+        ons_code="E06000033",
+        event_type="inspection",
+        framework="ILACS",
+        overall="requires_improvement",
+        judgements=(
+            ("children_in_care_and_care_leavers", "requires_improvement"),
+            ("help_and_protection", "good"),
+            ("leaders", "requires_improvement"),
+        ),
+        inspection_end=date(year, 2, 8),
+        published=date(year, 3, 20),
+        status="confirmed",
+    )
+
+
+def outcome_event(
+    kind: str = "outcome.changed",
+    outcome: InspectionOutcome | None = None,
+    previous: InspectionOutcome | None = None,
+    sources: tuple[SourceRef, ...] = (NEWS,),
+    key: str = "evt-1",
+) -> ChangeEvent:
+    return ChangeEvent(kind, key, NOW, outcome or ilacs_outcome(), previous, sources)
+
+
+def source_event(kind: str = "source.failing", name: str = "essex-news") -> ChangeEvent:
+    return ChangeEvent(
+        kind, f"{kind}:{name}", NOW, source_name=name, message="HTTP 503 three times"
+    )
+
+
+@pytest.mark.parametrize("year", [2017, 2019, 2021])
+def test_changed_subject_names_new_grade_and_previous_from_stored_outcome(year: int) -> None:
+    event = outcome_event(previous=earlier_outcome(year))
+    assert subject(event) == (
+        f"Ofsted: Southend-on-Sea children's services now Good (was Requires improvement, {year})"
+    )
+
+
+def test_changed_subject_falls_back_to_what_the_page_said_about_the_past() -> None:
+    outcome = ilacs_outcome(overall="inadequate", previous_overall="good", previous_year=2018)
+    text = subject(outcome_event(outcome=outcome))
+    assert text.endswith("now Inadequate (was Good, 2018)")
+
+
+def test_new_and_confirmed_subjects() -> None:
+    outcome = ilacs_outcome(local_authority="Essex", overall="outstanding")
+    assert subject(outcome_event("outcome.new", outcome)) == (
+        "Ofsted: Essex children's services rated Outstanding"
+    )
+    confirmed = subject(outcome_event("outcome.confirmed", outcome, sources=(OFSTED,)))
+    assert confirmed == "Ofsted confirms: Essex children's services rated Outstanding"
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_mismatch_subject_says_which_side_said_what(swap: bool) -> None:
+    claimed = ilacs_outcome(overall="good")
+    official = ilacs_outcome(overall="requires_improvement", status="confirmed")
+    outcome, previous = (claimed, official) if swap else (official, claimed)
+    event = outcome_event("coverage.mismatch", outcome, previous, sources=(NEWS, OFSTED))
+    assert subject(event) == (
+        "Coverage mismatch: southend-news says Southend-on-Sea is Good, "
+        "Ofsted's report says Requires improvement"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "phrase"),
+    [("focused_visit", "focused visit"), ("monitoring_visit", "monitoring visit")],
+)
+def test_ungraded_visits_are_named_without_a_grade(event_type: str, phrase: str) -> None:
+    visit = InspectionOutcome("Essex", "E10000012", event_type, published=date(2024, 5, 1))
+    text = subject(outcome_event("outcome.new", visit))
+    assert phrase in text
+    assert "Essex" in text and "1 May 2024" in text
+    assert "rated" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("source.failing", "Source failing: essex-news"),
+        ("source.recovered", "Source recovered: essex-news"),
+    ],
+)
+def test_source_health_subjects(kind: str, expected: str) -> None:
+    message = render(source_event(kind))
+    assert message.subject == expected
+    assert "HTTP 503 three times" in message.text
+    assert "HTTP 503 three times" in message.html
+
+
+def test_body_has_before_and_after_per_area_with_human_labels() -> None:
+    message = render(outcome_event(previous=earlier_outcome()))
+    lines = message.text.splitlines()
+    assert any("Help and protection: Good -> Good" in line for line in lines)
+    assert any("Impact of leaders: Requires improvement -> Good" in line for line in lines)
+    assert any("Children in care: – -> Outstanding" in line for line in lines)
+    assert "Children in care and care leavers" in message.html
+    assert "15 January 2024 to 26 January 2024" in message.text
+    assert "4 March 2024" in message.html
+
+
+def test_body_tells_reported_from_confirmed_and_lists_sources() -> None:
+    reported = render(outcome_event())
+    confirmed = render(outcome_event("outcome.confirmed", ilacs_outcome(status="confirmed")))
+    assert "not yet confirmed" in reported.text
+    assert "not yet confirmed" not in confirmed.text
+    assert "Confirmed by Ofsted's report" in confirmed.text
+    assert f'<a href="{NEWS.url}">southend-news</a>' in reported.html
+    assert NEWS.url in reported.text
+
+
+def test_scraped_text_is_escaped_in_html_but_kept_in_text() -> None:
+    nasty = '<script>alert("x")</script> & Good'
+    outcome = ilacs_outcome(evidence=(nasty,), local_authority="Essex <b>")
+    event = outcome_event(outcome=outcome, sources=(SourceRef("javascript:alert(1)", "news"),))
+    message = render(event)
+    assert "<script>" not in message.html
+    assert "&lt;script&gt;" in message.html
+    assert "Essex &lt;b&gt;" in message.html
+    assert 'href="javascript:' not in message.html
+    assert nasty in message.text
+
+
+def test_sif_areas_use_the_frameworks_own_names() -> None:
+    sif = ilacs_outcome(
+        framework="SIF", judgements=(("children_in_care", "good"), ("leaders", "good"))
+    )
+    message = render(outcome_event("outcome.new", sif))
+    assert "Children looked after and achieving permanence" in message.text
+    assert "Leadership, management and governance" in message.html
+
+
+def test_summary_facts_show_changes_as_arrows() -> None:
+    facts = dict(summary_facts(outcome_event(previous=earlier_outcome())))
+    assert facts["Overall effectiveness"] == "Requires improvement → Good"
+    assert facts["Help and protection"] == "Good"
+    assert facts["Council"] == "Southend-on-Sea"
