@@ -44,10 +44,15 @@ def extract_document(
     url: str | None = None,
     article_date: date | None = None,
     published: date | None = None,
+    expect_report: bool = False,
 ) -> Extracted:
-    """Parse one document; raises ParseError when a report PDF cannot be read."""
+    """Parse one document; raises ParseError when a report PDF cannot be read.
+
+    With `expect_report` (a link Ofsted lists as a report) anything but a readable report is an
+    error: the site sometimes serves an HTML "not found" page where the PDF should be.
+    """
     kind = sniff_kind(data)
-    if kind == "pdf":
+    if kind == "pdf" or expect_report:
         outcomes = parse_report_pdf(data, url=url, published=published)
         return Extracted("ofsted_report", tuple(outcomes))
     if kind == "feed":

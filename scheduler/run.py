@@ -225,6 +225,7 @@ def _store_page(
         url=page.url,
         article_date=_meta_date(page, "published"),
         published=_meta_date(page, "published"),
+        expect_report=page.role == "report",
     )
     history = History(session, run_id, now)
     for outcome in extracted.outcomes:

@@ -7,6 +7,7 @@ crawler/data/prose.toml.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import tomllib
@@ -17,7 +18,7 @@ from functools import cache
 from importlib import resources
 
 from crawler.authorities import AuthorityRegistry
-from crawler.parsers.councils_in_text import CouncilMatch, find_councils
+from crawler.parsers.councils_in_text import CouncilMatch, councils_in_url, find_councils
 from crawler.parsers.html_text import is_boilerplate_line
 from crawler.parsers.prose_dates import DateSpan, find_date_spans, years_in
 from crawler.records import InspectionOutcome, sort_judgements
@@ -47,12 +48,14 @@ _VISIT_CUE = re.compile(
     r"\b(inspect\w*|visit\w*|fieldwork|took place|on site|carried out|between)\b", re.I
 )
 _RELATIVE = ("today", "yesterday")
+_RATING_VERBS = ("rated", "judged", "graded", "deemed", "rating", "judgement")
 
 
 @cache
 def _prose() -> dict[str, dict[str, list[str]]]:
     raw = resources.files("crawler").joinpath("data/prose.toml").read_text("utf-8")
-    return tomllib.loads(raw)  # type: ignore[return-value]
+    loaded: dict[str, dict[str, list[str]]] = tomllib.loads(raw)
+    return loaded
 
 
 def _words(section: str, key: str) -> list[str]:
@@ -64,9 +67,10 @@ def _has_any(text: str, words: Iterable[str]) -> bool:
     return any(_contains(folded, w) for w in words)
 
 
-def _contains(folded: str, word: str) -> bool:
+def _contains(folded: str, word: str, plural: bool = True) -> bool:
     if word[:1].isalnum() and word[-1:].isalnum():
-        return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", folded) is not None
+        tail = "s?" if plural else ""
+        return re.search(rf"(?<![\w-]){re.escape(word)}{tail}(?![\w-])", folded) is not None
     return word in folded
 
 
@@ -139,11 +143,11 @@ def _clauses(sentence: _Sentence) -> list[_Clause]:
     cuts = {0}
     for marker in _words("tense", "clause_breaks"):
         cuts.update(m.start() for m in re.finditer(re.escape(marker), folded))
-    cuts -= {cut for cut in cuts if folded.startswith(", which", cut) and _ends_in_area(folded[:cut])}
+    cuts -= {
+        cut for cut in cuts if folded.startswith(", which", cut) and _ends_in_area(folded[:cut])
+    }
     bounds = [*sorted(cuts), len(folded)]
-    return [
-        _Clause(sentence.text[a:b], a, sentence) for a, b in zip(bounds, bounds[1:], strict=False)
-    ]
+    return [_Clause(sentence.text[a:b], a, sentence) for a, b in itertools.pairwise(bounds)]
 
 
 def _ends_in_area(text: str) -> bool:
@@ -172,8 +176,9 @@ def _is_grade(clause: str, match: re.Match[str]) -> bool:
     before = clause[: match.start()].rstrip()
     if before.endswith(tuple(_QUOTES)) and after.lstrip()[:1] in _QUOTES:
         return True
-    previous = re.findall(r"[a-z]+", before.lower())[-3:]
-    cued = any(w in _words("grades", "cues_before") for w in previous)
+    previous = re.findall(r"[a-z]+", before.lower())
+    cued = any(w in _words("grades", "cues_before") for w in previous[-3:])
+    cued = cued or any(w in _RATING_VERBS for w in previous[-8:])
     return cued and (following is None or following in _words("grades", "allowed_after"))
 
 
@@ -203,7 +208,9 @@ def _real_grades(clause: str) -> list[re.Match[str]]:
     paired = {
         i
         for i in range(len(grades) - 1)
-        if re.fullmatch(r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*", clause[grades[i].end() : grades[i + 1].start()])
+        if re.fullmatch(
+            r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*", clause[grades[i].end() : grades[i + 1].start()]
+        )
     }
     return [g for i, g in enumerate(grades) if i not in paired and i - 1 not in paired]
 
@@ -257,13 +264,17 @@ def _tense_of(text: str, years: list[int], ref_year: int | None) -> tuple[str, i
     return "dated", year
 
 
+def _segment(text: str, start: int, end: int) -> str:
+    left = text.rfind(",", 0, start) + 1
+    right = text.find(",", end)
+    return text[left : right if right >= 0 else len(text)]
+
+
 def _grade_tense(
     clause: _Clause, start: int, end: int, ref_year: int | None
 ) -> tuple[str, int | None]:
     """The tense of the comma-bounded stretch around one grade, when it has its own markers."""
-    left = clause.text.rfind(",", 0, start) + 1
-    right = clause.text.find(",", end)
-    segment = clause.text[left : right if right >= 0 else len(clause.text)]
+    segment = _segment(clause.text, start, end)
     markers = _words("tense", "history") + _words("tense", "current")
     if years_in(segment) or _has_any(segment, markers):
         return _tense_of(segment, years_in(segment), ref_year)
@@ -289,9 +300,10 @@ def _codes(matches: Iterable[CouncilMatch]) -> list[str]:
 
 def _councils_for(clause: _Clause, upto: int, focus: list[str]) -> tuple[str, ...]:
     codes = _clause_councils(clause, upto)
-    if not codes:
-        earlier = [m for m in clause.sentence.councils if m.start < clause.start]
-        codes = _codes(earlier[-1:])
+    earlier = [m for m in clause.sentence.councils if m.start < clause.start]
+    if not codes and earlier:
+        cut = max(c.start for c in _clauses(clause.sentence) if c.start <= earlier[-1].start)
+        codes = _codes(m for m in earlier if m.start >= cut)
     return tuple(codes or focus)
 
 
@@ -309,14 +321,15 @@ class _Story:
 
 def _out_of_scope(sentences: list[_Sentence]) -> bool:
     everything = " ".join(s.text for s in sentences)
-    if not _has_any(everything, ["ofsted", "inspectors", "inspectorate"]):
+    specific = [w for k in UNGRADED_EVENTS for w in _words("events", k)]
+    context = ["ofsted", "inspector", "inspectorate", "inspection", "inspected", *specific]
+    if not _has_any(everything, context):
         return True
     lead = " ".join(s.text for s in sentences[:2])
     if _has_any(lead, _words("subjects", "out_of_jurisdiction")):
         return True
     if not _has_any(lead, _words("subjects", "lead_excluded")):
         return False
-    specific = [w for k in UNGRADED_EVENTS for w in _words("events", k)]
     return not _has_any(lead, _words("subjects", "services") + specific)
 
 
@@ -325,8 +338,9 @@ def _event_in(text: str) -> str | None:
     found: list[tuple[int, str]] = []
     for kind in _NAMED_EVENTS:
         for word in _words("events", kind):
+            # A plural ("regular monitoring visits") describes a series, not the event reported.
             at = folded.find(word)
-            if at >= 0 and _contains(folded, word):
+            if at >= 0 and _contains(folded, word, plural=kind == "other"):
                 found.append((at, kind))
     return min(found)[1] if found else None
 
@@ -351,9 +365,11 @@ def _mentions(story: _Story) -> list[_Mention]:
     focus = story.primary
     for sentence in story.sentences:
         for clause in _clauses(sentence):
-            if _has_any(clause.text, _words("subjects", "excluded") + _words("tense", "skip")):
+            if _has_any(clause.text, _words("subjects", "excluded")):
                 continue
             for grade, keys, start, end in _pair_grades(clause.text):
+                if _has_any(_segment(clause.text, start, end), _words("tense", "skip")):
+                    continue
                 tense, year = _grade_tense(clause, start, end, story.ref_year)
                 codes = _councils_for(clause, start, focus)
                 found += [_Mention(grade, k, codes, tense, year, sentence) for k in keys]
@@ -590,6 +606,9 @@ def parse_article(
 ) -> list[InspectionOutcome]:
     """Every council outcome a story reports; an empty list when it reports none."""
     story = _story(title, text, article_date)
+    if not story.primary:
+        story.primary = [a.ons_code for a in councils_in_url(url)][:1]
+        story.names.update({code: "" for code in story.primary})
     if not story.primary or _out_of_scope(story.sentences):
         logger.debug("article skipped url=%s councils=%d", url, len(story.primary))
         return []

@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from urllib.parse import urlsplit
 
 from crawler.authorities import Authority, AuthorityRegistry, name_key
 
@@ -106,3 +107,81 @@ def councils_named(text: str, registry: AuthorityRegistry | None = None) -> list
     for match in find_councils(text, registry):
         seen.setdefault(match.authority.ons_code, match.authority)
     return list(seen.values())
+
+
+_HOST_NOISE = {
+    "www",
+    "democracy",
+    "democratic",
+    "moderngov",
+    "modgov",
+    "committee",
+    "committees",
+    "mycouncil",
+    "edemocracy",
+    "news",
+    "newsroom",
+    "minutes",
+    "cmis",
+    "gov",
+    "uk",
+    "co",
+    "org",
+    "com",
+    "net",
+    "internet",
+    "council",
+    "feeds",
+}
+_MIN_PREFIX = 8
+
+
+def _compact(name: str) -> str:
+    return name_key(name).replace(" ", "")
+
+
+@cache
+def _compact_names() -> dict[str, frozenset[str]]:
+    index: dict[str, set[str]] = {}
+    for authority in AuthorityRegistry.load().current():
+        for name in authority.all_names():
+            index.setdefault(_compact(name), set()).add(authority.ons_code)
+    return {key: frozenset(codes) for key, codes in index.items()}
+
+
+def _from_host_label(label: str, official: bool) -> str | None:
+    """The council a host label names: 'stockton' on gov.uk, 'warwickshireparents' elsewhere."""
+    names = _compact_names()
+    exact = names.get(label)
+    if exact and len(exact) == 1:
+        return next(iter(exact))
+    if official:
+        hits = {c for key, codes in names.items() if key.startswith(label) for c in codes}
+    else:
+        hits = {
+            c
+            for key, codes in names.items()
+            if len(key) >= _MIN_PREFIX and label.startswith(key)
+            for c in codes
+        }
+    return next(iter(hits)) if len(hits) == 1 else None
+
+
+def councils_in_url(url: str | None, registry: AuthorityRegistry | None = None) -> list[Authority]:
+    """Councils a page's address names, for stories that only say 'the council'."""
+    if not url:
+        return []
+    registry = registry or AuthorityRegistry.load()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    official = host.endswith((".gov.uk", "moderngov.co.uk"))
+    codes: list[str] = []
+    for label in host.split("."):
+        if label not in _HOST_NOISE and len(label) >= 4:
+            code = _from_host_label(label, official)
+            if code:
+                codes.append(code)
+    slug = " ".join(w.capitalize() for w in re.split(r"[-_/.]+", parts.path) if w.isalpha())
+    codes += [m.authority.ons_code for m in find_councils(slug, registry)]
+    found = [registry.by_ons(c) for c in dict.fromkeys(codes)]
+    return [a for a in found if a is not None]

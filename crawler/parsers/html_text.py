@@ -68,6 +68,7 @@ _META_DATES = (
     "sailthru.date",
     "article.published",
 )
+_BREAK = "\x00"
 _DATE_LINE = re.compile(r"^(?:published|posted|updated|date)?[:\s]*(.{6,40})$", re.I)
 
 
@@ -88,7 +89,7 @@ def _boilerplate_starts() -> tuple[str, ...]:
 
 
 def is_boilerplate_line(line: str) -> bool:
-    """Whether a line is page furniture ('Read more: ...', 'Skip to main content', comment rules)."""
+    """Whether a line is page furniture ('Read more: ...', 'Skip to main content', comments)."""
     folded = line.strip().lower().lstrip("-•*> ")
     return folded.startswith(_boilerplate_starts())
 
@@ -188,7 +189,7 @@ def _main_root(soup: BeautifulSoup) -> Tag:
         return max(articles, key=lambda a: len(a.get_text()))
     for found in (
         soup.find("main"),
-        soup.find(attrs={"role": "main"}),
+        soup.find(role="main"),
         soup.find(class_=_MAIN_HINT),
         soup.find(id=_MAIN_HINT),
     ):
@@ -198,14 +199,14 @@ def _main_root(soup: BeautifulSoup) -> Tag:
 
 
 def _lines(root: Tag) -> list[str]:
+    # Line breaks in the HTML source are layout only; a sentinel marks the real block breaks.
     for tag in root.find_all(_BLOCKS):
         prefix = "- " if tag.name == "li" else ""
-        tag.insert_before(NavigableString("\n" + prefix))
-        tag.insert_after(NavigableString("\n"))
+        tag.insert_before(NavigableString(_BREAK + prefix))
+        tag.insert_after(NavigableString(_BREAK))
     for br in root.find_all("br"):
-        br.replace_with(NavigableString("\n"))
-    raw = root.get_text()
-    lines = [_clean_line(line) for line in raw.split("\n")]
+        br.replace_with(NavigableString(_BREAK))
+    lines = [_clean_line(chunk) for chunk in root.get_text().split(_BREAK)]
     return [line for line in lines if line and line != "-" and not is_boilerplate_line(line)]
 
 

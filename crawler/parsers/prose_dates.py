@@ -132,15 +132,17 @@ def _month_year(m: re.Match[str], ref: date | None) -> tuple[date, date, str] | 
 def _relative_month(m: re.Match[str], ref: date | None) -> tuple[date, date, str] | None:
     if ref is None:
         return None
-    month = _month(m["m"])
+    first = _month(m["m"])
+    last = _month(m["m2"]) if m["m2"] else first
     qualifier = (m["q"] or "").lower()
     if "this year" in qualifier:
         year = ref.year
     elif "last year" in qualifier:
         year = ref.year - 1
     else:
-        year = ref.year if month <= ref.month else ref.year - 1
-    return date(year, month, 1), _last_day(year, month), "month"
+        year = ref.year if last <= ref.month else ref.year - 1
+    start_year = year if first <= last else year - 1
+    return date(start_year, first, 1), _last_day(year, last), "month"
 
 
 def _relative_word(m: re.Match[str], ref: date | None) -> tuple[date, date, str] | None:
@@ -186,7 +188,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (
         re.compile(
             rf"\b(?:in|last|this|during|since|from|by|until|over|of)\s+(?:the\s+)?"
-            rf"(?P<m>{_M})(?P<q>\s+(?:this|last)\s+year)?\b(?!\s+{_Y})"
+            rf"(?P<m>{_M})(?:{_TO}(?P<m2>{_M}))?(?P<q>\s+(?:this|last)\s+year)?\b(?!,?\s+{_Y})"
         ),
         _relative_month,
     ),

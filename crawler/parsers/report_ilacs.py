@@ -35,6 +35,10 @@ PRE2013_TITLES = [
         r"\s+(?P<name>.{2,90}?)\s+inspection dates?\b",
         re.IGNORECASE,
     ),
+    re.compile(
+        r"arrangements for the protection of children\s+(?P<name>.{2,90}?)\s+inspection dates?\b",
+        re.IGNORECASE,
+    ),
 ]
 
 

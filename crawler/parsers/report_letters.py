@@ -87,9 +87,12 @@ def priority_action(flat: str) -> tuple[bool | None, str | None]:
 
 def _sentence(flat: str, position: int) -> str:
     """The sentence around position; a heading such as 'Inspection outcome' also starts one."""
-    lower = flat.lower()
-    stops = [flat.rfind(". ", 0, position) + 2, lower.rfind("inspection outcome", 0, position)]
-    start = max(0, stops[0], stops[1] + len("inspection outcome") if stops[1] >= 0 else 0)
+    period = flat.rfind(". ", 0, position)
+    heading = flat.lower().rfind("inspection outcome", 0, position)
+    start = max(
+        period + 2 if period >= 0 else 0,
+        heading + len("inspection outcome") if heading >= 0 else 0,
+    )
     end = flat.find(". ", position)
     return flat[start : end + 1 if end >= 0 else len(flat)].strip()
 
@@ -98,7 +101,8 @@ def visit_dates(flat: str) -> tuple[date | None, date | None, str | None]:
     """A letter's visit dates, printed in a sentence ('... visit to X on 7 and 8 March 2023')."""
     pattern = re.compile(
         r"(?:visit|inspection|inspected|visited)[^.]{0,200}?\b(?:on|between|from)\s+"
-        r"(\d{1,2}(?:st|nd|rd|th)?\b[^.]{2,120}?\b(?:19|20)\d\d)",
+        r"(\d{1,2}(?:st|nd|rd|th)?\b[^.]{2,40}?\b(?:19|20)\d\d"
+        r"(?:,?\s*(?:to|and|until|-)\s*\d{1,2}(?:st|nd|rd|th)?\b[^.]{2,40}?\b(?:19|20)\d\d)?)",
         re.IGNORECASE,
     )
     match = pattern.search(flat)

@@ -152,16 +152,24 @@ def _extract(reader: PdfReader, count: int) -> ReportText:
     return ReportText(tuple(texts))
 
 
+def _named_first(text: str, wanted: str, other: str) -> bool:
+    """Whether wanted appears, and before other: a letter names its own kind of visit first."""
+    position = text.find(wanted)
+    rival = text.find(other)
+    return position >= 0 and (rival < 0 or position < rival)
+
+
 _DETECTORS: tuple[tuple[str, Callable[[str, str], bool]], ...] = (
-    ("send2023", lambda t, b: "area send inspection" in t or "local area partnership's" in b),
+    ("send2023", lambda t, b: re.search(r"(?<!local )area send inspection of", t) is not None),
+    ("send2023", lambda t, b: "local area partnership" in t and "inspection outcome" in b),
     ("ilacs", lambda t, b: re.search(r"\bjudgement\s+grade\b", b) is not None),
     ("sif", lambda t, b: "inspection of services for children in need" in t),
     ("pre2013", lambda t, b: "looked after children services" in t or "record of main" in b),
-    ("monitoring_visit", lambda t, b: "monitoring visit" in t),
+    ("monitoring_visit", lambda t, b: _named_first(t, "monitoring visit", "focused visit")),
     ("focused_visit", lambda t, b: "focused visit" in t),
+    ("send2016", lambda t, b: "local area send" in t or "written statement of action" in b),
     ("jtai", lambda t, b: "joint targeted area inspection" in t or "joint area child" in t),
     ("jtai", lambda t, b: "joint inspection of" in t),
-    ("send2016", lambda t, b: "local area send" in t or "written statement of action" in b),
     ("lscb", lambda t, b: "the effectiveness of the local safeguarding children" in t),
     # A report with an ILACS title but no table is still ILACS: reading it says what is missing.
     ("ilacs", lambda t, b: "local authority children's services" in t),
@@ -207,7 +215,7 @@ def _dates(text: ReportText, family: _Family) -> tuple[date | None, date | None,
 
 def _lead_inspector(text: ReportText, family: _Family) -> str | None:
     if family.name.startswith("send"):
-        return letters.send_lead_inspector(text.flat())
+        return letters.send_lead_inspector(text.flat()) or letters.signed_inspector(text)
     pages = text.pages[:1] if family.name == "ilacs" else text.pages
     for page in pages:
         line = lead_inspector_line(page)

@@ -44,11 +44,11 @@ inadequate rating by Ofsted</a></div><footer>Copyright The Estuary Echo demo sit
 ESSEX_OLD = (
     Story(
         "/news/care-leavers-focused-visit",
-        "Inspectors praise our support for care leavers",
+        "Inspectors praise Essex support for care leavers",
         date(2021, 11, 24),
         (
-            "A focused visit by Ofsted inspectors on 18 and 19 October looked at how the county"
-            " council supports young people leaving care.",
+            "A focused visit by Ofsted inspectors on 18 and 19 October looked at how Essex County"
+            " Council supports young people leaving care.",
             "The inspectors' letter, published this week, describes a creative culture in which"
             " staff find their own solutions for the young people they work with.",
             "The county's children's social care services were rated outstanding by Ofsted in"
@@ -68,11 +68,11 @@ ESSEX_OLD = (
 
 ESSEX_NEW = Story(
     "/news/childrens-services-outstanding-again",
-    "Children's social care services rated 'Outstanding' again",
+    "Essex children's social care services rated 'Outstanding' again",
     date(2022, 8, 2),
     (
-        "Ofsted has judged our children's social care services 'Outstanding' once more, in every"
-        " area it assessed. The inspectors' report, published today, follows their visit in June"
+        "Ofsted has judged Essex's children's social care services 'Outstanding' once more, in"
+        " every area it assessed. The inspectors' report, published today, follows their visit in June"
         " this year.",
         "Inspectors said help for families is timely and creative, and that children's needs"
         " drive decisions at every level.",

@@ -1,0 +1,178 @@
+"""The command line: every command has help and is documented, errors are one line, and
+`extract --json` follows the public contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from scheduler.cli import cli
+from scheduler.demo import content
+from scheduler.demo.reportgen import ReportSpec, make_report_pdf
+
+REPO = Path(__file__).resolve().parents[1]
+OUTCOME_KEYS = {
+    "local_authority", "ons_code", "event_type", "framework", "overall", "judgements",
+    "send_outcome", "inspection_start", "inspection_end", "published", "previous_overall",
+    "previous_year", "confidence", "evidence",
+}
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(cli), ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "-h"])
+    assert result.exit_code == 0, result.output
+    command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    if not isinstance(command, click.Group):
+        assert "Example:" in result.output
+
+
+@pytest.mark.parametrize("path", all_commands(cli), ids=" ".join)
+def test_every_command_is_in_the_readme(path: tuple[str, ...]) -> None:
+    assert f"`{' '.join(path)}" in (REPO / "README.md").read_text()
+
+
+def test_contract_commands_exist() -> None:
+    names = set(cli.commands)
+    assert {"run", "serve", "extract", "demo", "history", "status", "check-config"} <= names
+
+
+def test_config_error_is_one_line_with_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[database]\nurl = "sqlite:///x.db"\nflavour = "mint"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {config}:3: database.flavour: unknown key; valid keys: url\n"
+    )
+
+
+def test_missing_config_uses_env_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFSTED_WATCH_CONFIG", str(tmp_path / "absent.toml"))
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 2
+    assert "absent.toml: config file not found" in result.output
+
+
+def extract_json(*args: str, stdin: bytes | None = None) -> list[dict[str, object]]:
+    result = CliRunner().invoke(cli, ["extract", "--json", *args], input=stdin)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_extract_html_article(tmp_path: Path) -> None:
+    page = tmp_path / "story.html"
+    page.write_text(content.paper_article(content.SOUTHEND_NEW))
+    (record,) = extract_json(str(page))
+    assert record["input"] == str(page) and record["kind"] == "article"
+    (outcome,) = record["outcomes"]  # type: ignore[misc]
+    assert OUTCOME_KEYS <= set(outcome)
+    assert outcome["local_authority"] == "Southend-on-Sea" and outcome["ons_code"] == "E06000033"
+    assert outcome["overall"] == "good" and outcome["event_type"] == "inspection"
+    assert outcome["previous_overall"] == "requires_improvement" and outcome["previous_year"] == 2019
+
+
+def test_extract_pdf_report(tmp_path: Path) -> None:
+    spec = ReportSpec(
+        authority="Thurrock Council", kind="ilacs", start=date(2023, 3, 6), end=date(2023, 3, 17),
+        lead_inspector="A Person",
+        judgements={"leaders": "good", "help_and_protection": "good", "children_in_care": "good",
+                    "care_leavers": "requires_improvement"},
+        overall="good",
+    )
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(make_report_pdf(spec))
+    (record,) = extract_json(str(pdf))
+    assert record["kind"] == "ofsted_report"
+    (outcome,) = record["outcomes"]  # type: ignore[misc]
+    assert outcome["local_authority"] == "Thurrock" and outcome["framework"] == "ILACS"
+    assert outcome["judgements"]["care_leavers"] == "requires_improvement"
+    assert outcome["inspection_start"] == "2023-03-06" and outcome["status"] == "confirmed"
+
+
+def test_extract_text_from_stdin_with_date() -> None:
+    text = (
+        "Ofsted rates Thurrock children's services inadequate\n\n"
+        "Ofsted has judged children's services in Thurrock to be inadequate, in a report published"
+        " today. The council was rated good in 2019."
+    )
+    (record,) = extract_json("--date", "2025-03-04", "-", stdin=text.encode())
+    assert record["input"] == "-"
+    (outcome,) = record["outcomes"]  # type: ignore[misc]
+    assert outcome["overall"] == "inadequate" and outcome["local_authority"] == "Thurrock"
+    assert outcome["published"] == "2025-03-04"
+
+
+def test_extract_irrelevant_text_has_no_outcomes(tmp_path: Path) -> None:
+    page = tmp_path / "bins.txt"
+    page.write_text("Bin collections move by one day over the bank holiday weekend.\n")
+    (record,) = extract_json(str(page))
+    assert record["outcomes"] == []
+
+
+def test_extract_broken_pdf_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4\nthis is not really a pdf")
+    good = tmp_path / "bins.txt"
+    good.write_text("Nothing to see here.\n")
+    result = CliRunner().invoke(cli, ["extract", "--json", str(bad), str(good)])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and str(bad) in errors[0]
+    assert '"input": "' + str(good) in result.output
+
+
+def test_extract_seed_stories(shared_dir: Path) -> None:
+    seeds = sorted((shared_dir / "seeds").glob("*.txt"))
+    records = extract_json(*map(str, seeds))
+    first = {r["input"]: r["outcomes"] for r in records}
+    southend = first[str(seeds[4])][0]  # type: ignore[index]
+    assert southend["local_authority"] == "Southend-on-Sea" and southend["overall"] == "good"
+    focused = first[str(seeds[3])]
+    assert [o["event_type"] for o in focused] == ["focused_visit"]  # type: ignore[index]
+
+
+def test_extract_real_report(shared_dir: Path) -> None:
+    (record,) = extract_json(str(shared_dir / "ofsted-reports" / "pdf0009.pdf"))
+    (outcome,) = record["outcomes"]  # type: ignore[misc]
+    assert outcome["local_authority"] == "Barnsley"
+    assert outcome["judgements"]["help_and_protection"] == "requires_improvement"
+
+
+def test_console_script_runs() -> None:
+    script = Path(sys.executable).parent / "ofsted-watch"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "version" in result.stdout
+
+
+def test_status_and_history_after_a_pass(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "w.db"}"\n')
+    runner = CliRunner()
+    never = runner.invoke(cli, ["--config", str(config), "status", "--json"])
+    assert never.exit_code == 2 and json.loads(never.output)["health"] == "failing"
+    assert runner.invoke(cli, ["--config", str(config), "run"]).exit_code == 0
+    healthy = runner.invoke(cli, ["--config", str(config), "status"])
+    assert healthy.exit_code == 0 and healthy.output.startswith("health: healthy")
+    empty = runner.invoke(cli, ["--config", str(config), "history", "Southend"])
+    assert empty.exit_code == 0 and "no stored events" in empty.output
+    unknown = runner.invoke(cli, ["--config", str(config), "history", "Atlantis"])
+    assert unknown.exit_code == 2 and unknown.output.startswith("Error: 'Atlantis'")
