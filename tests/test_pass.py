@@ -279,7 +279,7 @@ def test_history_shows_the_merged_timeline(world: World) -> None:
     world.run()
     world.add_story(content.SOUTHEND_NEW)
     world.run()
-    runner = CliRunner()
+    runner = CliRunner(env={"SECRET": SECRET})
     args = ["--config", world.config.path, "history", "Southend-on-Sea City Council"]
     rows = json.loads(runner.invoke(cli, [*args, "--json"]).output)
     assert [(r["overall"], r["status"]) for r in rows] == [

@@ -12,7 +12,7 @@ from datetime import date
 
 from crawler.authorities import Authority, AuthorityRegistry
 from crawler.parsers.dates import parse_date, parse_date_range
-from crawler.vocabulary import normalise_grade, squash
+from crawler.vocabulary import normalise_grade
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,3 @@ def printed_name(flat: str, patterns: list[re.Pattern[str]]) -> str | None:
             if name:
                 return re.sub(r"(?<=[a-z])\d$", "", name)
     return None
-
-
-def squashed(text: str) -> str:
-    return squash(text)
