@@ -71,8 +71,14 @@ class World:
         page = content.provider_page("Southend-on-Sea", SOUTHEND_URN, pubs, self.ofsted.url)
         self.ofsted.put(f"/provider/44/{SOUTHEND_URN}", page)
         for file_id, (_, spec) in self.reports.items():
-            self.ofsted.put(f"/v1/file/{file_id}", make_report_pdf(spec), content_type="application/pdf")
-        self.paper.put("/rss", content.rss_feed(self.paper.url, self.stories), content_type="application/rss+xml")
+            self.ofsted.put(
+                f"/v1/file/{file_id}", make_report_pdf(spec), content_type="application/pdf"
+            )
+        self.paper.put(
+            "/rss",
+            content.rss_feed(self.paper.url, self.stories),
+            content_type="application/rss+xml",
+        )
         for story in self.stories:
             self.paper.put(story.path, content.paper_article(story))
 
@@ -102,7 +108,7 @@ url = "{url}"
 [crawl]
 delay = 0
 deadline = "90s"
-cache_dir = "{tmp_path / 'cache'}"
+cache_dir = "{tmp_path / "cache"}"
 [alerts]
 failing_after = 2
 [[source]]
@@ -157,7 +163,11 @@ def test_first_pass_is_a_baseline_and_reruns_change_nothing(world: World) -> Non
     rows = (world.count(InspectionEventRow), world.count(ObservationRow), world.count(PageRow))
     again = world.run()
     assert again.deliveries == () and again.queued == 0
-    assert (world.count(InspectionEventRow), world.count(ObservationRow), world.count(PageRow)) == rows
+    assert (
+        world.count(InspectionEventRow),
+        world.count(ObservationRow),
+        world.count(PageRow),
+    ) == rows
     assert world.smtp.messages == [] and world.hook.requests == []
 
 
@@ -205,8 +215,10 @@ def test_press_contradicting_ofsted_raises_one_mismatch(world: World) -> None:
         "/news/southend-outstanding",
         "Southend children's services rated outstanding",
         date(2024, 12, 11),
-        ("Ofsted has rated children's services in Southend outstanding after an inspection"
-         " last month.",),
+        (
+            "Ofsted has rated children's services in Southend outstanding after an inspection"
+            " last month.",
+        ),
     )
     world.add_report(202, date(2024, 12, 10), SOUTHEND_2024)
     world.run()
@@ -231,7 +243,11 @@ def test_mail_server_down_loses_nothing_and_sends_once(world: World, tmp_path: P
         row.next_attempt_at = row.created_at  # the backoff has passed
     with SmtpSink() as smtp:
         config = make_config(
-            tmp_path, world.config.database_url, world.ofsted.url, world.paper.url, smtp.url,
+            tmp_path,
+            world.config.database_url,
+            world.ofsted.url,
+            world.paper.url,
+            smtp.url,
             world.hook.url,
         )
         up = run_pass(config, all_sources=True, database=world.database)
@@ -243,10 +259,17 @@ def test_mail_server_down_loses_nothing_and_sends_once(world: World, tmp_path: P
 
 def test_broken_pdf_and_dead_source_do_not_stop_the_others(world: World) -> None:
     world.run()
-    world.ofsted.put("/v1/file/999", b"<html>Report not found</html>", content_type="application/pdf")
+    world.ofsted.put(
+        "/v1/file/999", b"<html>Report not found</html>", content_type="application/pdf"
+    )
     pubs = [p for p, _ in world.reports.values()]
-    pubs.append(content.Publication(SOUTHEND_URN, 999, "Children's services inspection", date(2025, 1, 1)))
-    world.ofsted.put(f"/provider/44/{SOUTHEND_URN}", content.provider_page("Southend", SOUTHEND_URN, pubs, world.ofsted.url))
+    pubs.append(
+        content.Publication(SOUTHEND_URN, 999, "Children's services inspection", date(2025, 1, 1))
+    )
+    world.ofsted.put(
+        f"/provider/44/{SOUTHEND_URN}",
+        content.provider_page("Southend", SOUTHEND_URN, pubs, world.ofsted.url),
+    )
     world.paper.put("/rss", b"gone", status=500)
     report = world.run()
     by_name = {s.name: s for s in report.sources}

@@ -455,16 +455,17 @@ def _judgements(current: list[_Mention]) -> dict[str, str]:
 
 
 def _previous(
-    history: list[_Mention], story: _Story, code: str
+    history: list[_Mention], story: _Story, code: str, cutoff: int | None
 ) -> tuple[_Mention | None, int | None]:
     overall = [m for m in history if m.area == "overall"]
     if overall:
         chosen = max(overall, key=lambda m: m.year or 0)
         return chosen, chosen.year
-    return None, _previous_year(story, code)
+    return None, _previous_year(story, code, cutoff)
 
 
-def _previous_year(story: _Story, code: str) -> int | None:
+def _previous_year(story: _Story, code: str, cutoff: int | None) -> int | None:
+    """The year of an earlier inspection the story names without its grade."""
     years: list[int] = []
     for sentence in story.sentences:
         if sentence.councils and code not in _codes(sentence.councils):
@@ -474,8 +475,9 @@ def _previous_year(story: _Story, code: str) -> int | None:
             inspected = re.search(r"\binspect|\brated\b|\bjudged\b", clause.text, re.I)
             if tense == "history" and year and inspected:
                 years.append(year)
-    if story.ref_year is not None:
-        years = [y for y in years if y < story.ref_year]
+    limit = cutoff if cutoff is not None else story.ref_year
+    if limit is not None:
+        years = [y for y in years if y < limit]
     return max(years) if years else None
 
 
@@ -555,9 +557,10 @@ def _outcome_for(
     if kind in ("inspection", "other") and not current:
         return None
     overall = _pick_overall(current)
-    previous, previous_year = _previous(history, story, code)
     published, published_in = _published(story)
     fieldwork, fieldwork_in = _fieldwork(story)
+    cutoff = (fieldwork.start if fieldwork else published or story.ref or date.max).year
+    previous, previous_year = _previous(history, story, code, None if cutoff == 9999 else cutoff)
     outcome = InspectionOutcome(
         local_authority=None,
         ons_code=code,

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed
+from lxml import etree
 
 from crawler.errors import ParseError
 

@@ -72,8 +72,8 @@ ESSEX_NEW = Story(
     date(2022, 8, 2),
     (
         "Ofsted has judged Essex's children's social care services 'Outstanding' once more, in"
-        " every area it assessed. The inspectors' report, published today, follows their visit in June"
-        " this year.",
+        " every area it assessed. The inspectors' report, published today, follows their visit"
+        " in June this year.",
         "Inspectors said help for families is timely and creative, and that children's needs"
         " drive decisions at every level.",
         "The council was last rated outstanding by Ofsted in 2018.",
