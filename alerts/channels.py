@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +25,7 @@ from alerts.config import ChannelConfig
 from alerts.render import RenderedMessage, render
 from alerts.webhooks import build_body, sign
 from crawler.errors import ConfigError
+from crawler.httpdates import parse_retry_after
 from crawler.records import ChangeEvent, DeliveryResult
 
 logger = logging.getLogger(__name__)
@@ -387,22 +388,6 @@ class WebhookChannel(Channel):
 def http_status_is_permanent(status: int) -> bool:
     """4xx will not get better by retrying, except 408 (timeout) and 429 (rate limit)."""
     return 400 <= status < 500 and status not in (408, 429)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 CHANNELS: dict[str, type[Channel]] = {"email": EmailChannel, "webhook": WebhookChannel}

@@ -45,6 +45,7 @@ def extract_document(
     article_date: date | None = None,
     published: date | None = None,
     expect_report: bool = False,
+    home_councils: tuple[str, ...] = (),
 ) -> Extracted:
     """Parse one document; raises ParseError when a report PDF cannot be read.
 
@@ -60,15 +61,19 @@ def extract_document(
     if kind == "provider" and parse_provider_page(data, url or "http://localhost/"):
         return Extracted("ofsted_provider_page", ())
     text = article_text(data, url) if kind in ("html", "provider") else _plain(data)
-    return _article(text, url, article_date)
+    return _article(text, url, article_date, home_councils)
 
 
 def _plain(data: bytes) -> ArticleText:
     return plain_text_article(data.decode("utf-8", errors="replace"))
 
 
-def _article(text: ArticleText, url: str | None, article_date: date | None) -> Extracted:
+def _article(
+    text: ArticleText, url: str | None, article_date: date | None, home: tuple[str, ...]
+) -> Extracted:
     when = article_date or text.published
-    outcomes = parse_article(text.text, title=text.title, url=url, article_date=when)
+    outcomes = parse_article(
+        text.text, title=text.title, url=url, article_date=when, home_councils=home
+    )
     kind = "article" if outcomes or text.text.strip() else "other"
     return Extracted(kind, tuple(outcomes), text.title, when)

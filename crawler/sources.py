@@ -18,7 +18,9 @@ class SourceConfig:
     name: str
     kind: str
     url: str
-    authorities: tuple[str, ...] = ()  # ONS codes; for kind "ofsted", the councils to watch
+    # ONS codes. For "ofsted": the councils to watch. For "news" and "feed": the council(s) the
+    # newsroom belongs to, so a release that says only "our children's services" is read as theirs.
+    authorities: tuple[str, ...] = ()
     every_seconds: int | None = 3600
     cron: str | None = None
     max_articles: int = 50

@@ -115,6 +115,7 @@ def serve(ctx: click.Context, tick: int) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input (CONTRACTS §3).")
 @click.option("--url", help="The URL the document came from.")
+@click.option("--council", help="The council whose newsroom published it (for 'our services').")
 @click.option(
     "--date",
     "when",
@@ -122,7 +123,9 @@ def serve(ctx: click.Context, tick: int) -> None:
     help="The article's date, for 'published today' and 'last month'.",
 )
 @fails_cleanly
-def extract(paths: tuple[str, ...], as_json: bool, url: str | None, when: Any) -> None:
+def extract(
+    paths: tuple[str, ...], as_json: bool, url: str | None, council: str | None, when: Any
+) -> None:
     """Parse local files (HTML, text or PDF; '-' for stdin) with no network and no database.
 
     \b
@@ -130,12 +133,16 @@ def extract(paths: tuple[str, ...], as_json: bool, url: str | None, when: Any) -
       ofsted-watch extract --json --date 2024-12-05 story.html report.pdf
     """
     from crawler.extract import extract_document
+    from scheduler.config import resolve_authorities
 
+    home = resolve_authorities([council], "--council") if council else ()
     failed = False
     for path in paths:
         data = _read_input(path)
         try:
-            result = extract_document(data, url=url, article_date=_day(when), published=_day(when))
+            result = extract_document(
+                data, url=url, article_date=_day(when), published=_day(when), home_councils=home
+            )
         except ParseError as exc:
             click.echo(f"Error: {path}: {exc}", err=True)
             failed = True

@@ -226,6 +226,7 @@ def _store_page(
         article_date=_meta_date(page, "published"),
         published=_meta_date(page, "published"),
         expect_report=page.role == "report",
+        home_councils=source.authorities if source.kind != "ofsted" else (),
     )
     history = History(session, run_id, now)
     for outcome in extracted.outcomes:

@@ -194,3 +194,15 @@ def test_status_and_history_after_a_pass(tmp_path: Path) -> None:
     assert empty.exit_code == 0 and "no stored events" in empty.output
     unknown = runner.invoke(cli, ["--config", str(config), "history", "Atlantis"])
     assert unknown.exit_code == 2 and unknown.output.startswith("Error: 'Atlantis'")
+
+
+def test_extract_council_release_that_names_no_council(tmp_path: Path) -> None:
+    page = tmp_path / "release.txt"
+    page.write_text(
+        "Our children's services rated good\n\n"
+        "Ofsted has rated our children's services good, up from requires improvement in 2021."
+    )
+    assert extract_json(str(page))[0]["outcomes"] == []
+    (record,) = extract_json("--council", "Thurrock", str(page))
+    (outcome,) = record["outcomes"]  # type: ignore[misc]
+    assert outcome["local_authority"] == "Thurrock" and outcome["overall"] == "good"

@@ -606,9 +606,17 @@ def parse_article(
     title: str | None = None,
     url: str | None = None,
     article_date: date | None = None,
+    home_councils: tuple[str, ...] = (),
 ) -> list[InspectionOutcome]:
-    """Every council outcome a story reports; an empty list when it reports none."""
+    """Every council outcome a story reports; an empty list when it reports none.
+
+    `home_councils` (ONS codes) are the councils a newsroom belongs to: a release that only says
+    "our children's services" is about them. They are used only when the story names no council.
+    """
     story = _story(title, text, article_date)
+    if not story.primary and len(home_councils) == 1:
+        story.primary = list(home_councils)
+        story.names.update({code: "" for code in story.primary})
     if not story.primary:
         story.primary = [a.ons_code for a in councils_in_url(url)][:1]
         story.names.update({code: "" for code in story.primary})

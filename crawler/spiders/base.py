@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import scrapy
@@ -19,6 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.crawl import CrawlFailure, CrawlJob, PageWriter
+from crawler.httpdates import parse_retry_after
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
 
@@ -35,18 +35,8 @@ Callback = Callable[[Response], Iterable[Request] | None]
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
-    """A Retry-After header (seconds or an HTTP date) as seconds from now; None if absent or bad."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    """A Retry-After header as seconds from now; None if absent or bad."""
+    return parse_retry_after(value)
 
 
 class NetworkStatusMiddleware:

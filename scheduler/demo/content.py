@@ -71,7 +71,7 @@ ESSEX_NEW = Story(
     "Essex children's social care services rated 'Outstanding' again",
     date(2022, 8, 2),
     (
-        "Ofsted has judged Essex's children's social care services 'Outstanding' once more, in"
+        "Ofsted has judged our children's social care services 'Outstanding' once more, in"
         " every area it assessed. The inspectors' report, published today, follows their visit"
         " in June this year.",
         "Inspectors said help for families is timely and creative, and that children's needs"

@@ -183,6 +183,7 @@ authorities = ["Essex", "Southend-on-Sea", "Thurrock"]
 [[source]]
 name = "essex-news"
 kind = "news"
+authorities = ["Essex"]
 url = "{sites.council.url}/news"
 
 [[source]]
