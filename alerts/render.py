@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from db.changes import comparable_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -159,9 +160,21 @@ def _outcome_story(event: ChangeEvent, outcome: InspectionOutcome) -> str:
         return f"{council} children's services rated {grade}"
     before, year = previous_grade(event)
     if before is None or before == outcome.overall:
-        return f"{council} children's services {grade} overall, with changed judgements"
+        return f"{council} children's services {grade} again; {_area_changes(event, outcome)}"
     was = grade_label(before) + (f", {year}" if year else "")
     return f"{council} children's services now {grade} (was {was})"
+
+
+def _area_changes(event: ChangeEvent, outcome: InspectionOutcome) -> str:
+    """'children in care and care leavers now Outstanding (was Good)' for each changed area."""
+    old = event.previous.judgement_map if event.previous else {}
+    changed = [
+        f"{area_label(area, outcome.framework).lower()} now {grade_label(new)} "
+        f"(was {grade_label(was)})"
+        for area, was, new in comparable_pairs(outcome.judgement_map, old)
+        if was != new
+    ]
+    return "; ".join(changed) or "judgements changed"
 
 
 def _ungraded_story(outcome: InspectionOutcome, council: str) -> str:

@@ -1,0 +1,76 @@
+"""`serve` runs the same pass on a schedule and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from db.engine import Database
+from db.models import InspectionEventRow, RunRow
+from scheduler.demo import content
+from scheduler.demo.reportgen import ReportSpec, make_report_pdf
+from scheduler.demo.sites import SiteServer
+
+SPEC = ReportSpec(
+    authority="Thurrock Council",
+    kind="ilacs",
+    start=date(2019, 9, 2),
+    end=date(2019, 9, 6),
+    lead_inspector="Test Inspector",
+    judgements={
+        "leaders": "good",
+        "help_and_protection": "good",
+        "children_in_care_and_care_leavers": "good",
+    },
+    overall="good",
+)
+
+
+def wait_until(check: object, timeout: float) -> bool:
+    """Poll a condition that lives in another process's database, up to a deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_serve_runs_passes_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with SiteServer() as site:
+        pub = content.Publication("80571", 7, "Children's services inspection", date(2019, 10, 10))
+        site.put("/provider/44/80571", content.provider_page("Thurrock", "80571", [pub], site.url))
+        site.put("/v1/file/7", make_report_pdf(SPEC), content_type="application/pdf")
+        url = f"sqlite:///{tmp_path / 'serve.db'}"
+        config = tmp_path / "c.toml"
+        config.write_text(
+            f'[database]\nurl = "{url}"\n[crawl]\ndelay = 0\ncache_dir = "{tmp_path / "cache"}"\n'
+            f'[[source]]\nname = "ofsted"\nkind = "ofsted"\nurl = "{site.url}"\n'
+            'authorities = ["Thurrock"]\nevery = "1h"\n'
+        )
+        script = Path(sys.executable).parent / "ofsted-watch"
+        proc = subprocess.Popen([str(script), "--config", str(config), "serve", "--tick", "1"])
+        try:
+            database = Database.open(url)
+
+            def stored() -> bool:
+                with database.transaction() as session:
+                    events = session.scalar(select(func.count()).select_from(InspectionEventRow))
+                    runs = session.scalar(select(func.count()).select_from(RunRow))
+                return bool(events) and (runs or 0) >= 2
+
+            assert wait_until(stored, 60), "serve did not run its passes"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert site.hits("/v1/file/7") == 1  # the second pass did not refetch the stored report
+        database.close()
