@@ -6,6 +6,7 @@ falling back are the caller's business, guided by `permanent` and `retry_after`.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import logging
 import smtplib
@@ -29,6 +30,7 @@ from crawler.httpdates import parse_retry_after
 from crawler.records import ChangeEvent, DeliveryResult
 
 logger = logging.getLogger(__name__)
+UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
 
 USER_AGENT = "ofsted-watch/0.1"
 WEBHOOK_FORMATS = ("standard", "slack", "teams")
@@ -136,7 +138,9 @@ class EmailChannel(Channel):
     def build_message(self, event: ChangeEvent, message_key: str) -> EmailMessage:
         """The MIME message: multipart/alternative with text first and HTML second."""
         rendered = self.render(event)
-        msg = EmailMessage()
+        # Python folds some long subjects right after "Subject:", which clients then show with a
+        # leading space; RFC 5322 allows lines up to 998 characters, so fold only past that.
+        msg = EmailMessage(policy=UNFOLDED)
         msg["Subject"] = rendered.subject
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)

@@ -159,7 +159,9 @@ def _outcome_story(event: ChangeEvent, outcome: InspectionOutcome) -> str:
     if event.type != "outcome.changed":
         return f"{council} children's services rated {grade}"
     before, year = previous_grade(event)
-    if before is None or before == outcome.overall:
+    if before is None:
+        return f"{council} children's services rated {grade}"
+    if before == outcome.overall:
         return f"{council} children's services {grade} again; {_area_changes(event, outcome)}"
     was = grade_label(before) + (f", {year}" if year else "")
     return f"{council} children's services now {grade} (was {was})"

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 # an already confirmed event instead of raising an alert that the report would then "confirm".
 ROLE_ORDER = {"report": 0, "provider_page": 1, "article": 2}
 RECHECK_AFTER = timedelta(hours=12)
+PARSED_ROLES = ("report", "article")
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,10 @@ def _store_page(
     row = session.scalar(select(PageRow).where(PageRow.url == page.url))
     if row is not None and row.content_hash == digest:
         row.last_fetched = now
+        return 0
+    if page.role not in PARSED_ROLES:
+        # Listings, feeds and provider pages only lead to the pages that carry outcomes.
+        _save_page(session, row, source, page, digest, now, 0)
         return 0
     extracted = extract_document(
         page.body,

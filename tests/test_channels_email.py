@@ -244,3 +244,14 @@ def test_untrusted_certificate_is_refused(tmp_path: Path) -> None:
         result = tls_channel(sink, None).send(outcome_event(), message_key="untrusted")
         assert not result.ok and result.code == "tls"
         assert sink.received == []
+
+
+@pytest.mark.parametrize("areas", [1, 2])
+def test_long_subjects_arrive_exactly_as_rendered(sink: SmtpSink, areas: int) -> None:
+    previous = ilacs_outcome(judgements={"leaders": "requires_improvement", "care_leavers": "good"})
+    changed = {"leaders": "good", "care_leavers": "outstanding" if areas == 2 else "good"}
+    event = outcome_event(outcome=ilacs_outcome(judgements=changed), previous=previous)
+    expected = render(event).subject
+    assert len(expected) > 78
+    assert channel_for(sink).send(event, message_key="long").ok and sink.wait_for(1)
+    assert sink.messages[0]["Subject"] == expected

@@ -1,0 +1,1 @@
+"""Benchmarks for ofsted-watch; run with `make bench`."""
