@@ -26,3 +26,4 @@ class SourceConfig:
     max_articles: int = 50
     recheck_days: int = 3
     enabled: bool = True
+    discover: bool = False  # ofsted: walk the search listing to find provider pages by name

@@ -164,6 +164,7 @@ _SOURCE_KEYS = (
     "max_articles",
     "recheck_days",
     "enabled",
+    "discover",
 )
 _CHANNEL_KEYS = (
     "name",
@@ -378,6 +379,7 @@ def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
         max_articles=int(t.get("max_articles", 50)),
         recheck_days=int(t.get("recheck_days", 3)),
         enabled=_bool(t, "enabled", where, "source", i, True),
+        discover=_bool(t, "discover", where, "source", i, False),
     )
 
 

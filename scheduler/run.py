@@ -139,7 +139,13 @@ def _known_urls(session: Session, sources: list[SourceConfig], now: datetime) ->
     rows = session.scalars(
         select(PageRow).where(PageRow.source.in_(names), PageRow.role.in_(["article", "report"]))
     )
-    return {row.url for row in rows if not _due_recheck(row, now, recheck[row.source])}
+    # A page that failed to parse is fetched (conditionally) and read again every pass, so the
+    # source stays failing until a fixed parser or a fixed file reads it.
+    return {
+        row.url
+        for row in rows
+        if row.parse_error is None and not _due_recheck(row, now, recheck[row.source])
+    }
 
 
 def _due_recheck(row: PageRow, now: datetime, window: timedelta) -> bool:
@@ -218,7 +224,7 @@ def _store_page(
     """Parse a changed page and record its outcomes; an unchanged page costs one lookup."""
     digest = hashlib.sha256(page.body).hexdigest()
     row = session.scalar(select(PageRow).where(PageRow.url == page.url))
-    if row is not None and row.content_hash == digest:
+    if row is not None and row.content_hash == digest and row.parse_error is None:
         row.last_fetched = now
         return 0
     if page.role not in PARSED_ROLES:

@@ -1,18 +1,40 @@
-"""Spider for Ofsted's reports site: each watched council's provider page, then its new reports."""
+"""Spider for Ofsted's reports site: each watched council's provider page, then its new reports.
+
+With `discover`, it first walks the search listing of local authority children's services page by
+page, so a provider whose URN the registry does not know yet is still found by its name.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 
 from scrapy.http import Request, Response
 
 from crawler.authorities import Authority, AuthorityRegistry
 from crawler.crawl import CrawlFailure
-from crawler.parsers.provider_page import parse_provider_page
+from crawler.parsers.provider_page import parse_provider_page, search_results
 from crawler.spiders.base import EXTRA, SourceSpider
 
 logger = logging.getLogger(__name__)
+
+# Local authority children's services in Ofsted's search (DOMAIN §2.1); 100 rows is the maximum.
+SEARCH_PATH = (
+    "/search?q=&location=&lat=&lon=&radius=&level_1_types=3&level_2_types%5B%5D=12&rows=100"
+)
+_URN = re.compile(r"/provider/\d+/(\d+)")
+
+
+def provider_urns(authority: Authority, registry: AuthorityRegistry) -> list[tuple[str, str]]:
+    """(URN, ONS code) of a council's provider pages: its own, then its predecessors' with their
+    own URNs, whose reports stay attached to the predecessor."""
+    pairs = [(authority.ofsted_urn, authority.ons_code)] if authority.ofsted_urn else []
+    for former in registry.all():
+        urn = former.ofsted_urn
+        if authority.ons_code in former.successors and urn and urn != authority.ofsted_urn:
+            pairs.append((urn, former.ons_code))
+    return pairs
 
 
 class OfstedSpider(SourceSpider):
@@ -24,26 +46,67 @@ class OfstedSpider(SourceSpider):
         registry = AuthorityRegistry.load()
         return registry.by_ons(code) or registry.resolve(code)
 
-    def provider_requests(self) -> Iterator[Request]:
-        base = self.source.url.rstrip("/")
+    def watched_urns(self) -> dict[str, str]:
+        """URN -> ONS code of every provider page to read, predecessors included."""
+        registry = AuthorityRegistry.load()
+        urns: dict[str, str] = {}
         for code in self.source.authorities:
             authority = self._authority(code)
-            if authority is None or not authority.ofsted_urn:
+            pairs = provider_urns(authority, registry) if authority else []
+            if not pairs:
                 message = f"no Ofsted URN known for council {code!r}"
                 self.writer.failure(CrawlFailure(self.source.name, self.source.url, message))
-                continue
-            url = f"{base}/provider/44/{authority.ofsted_urn}"
-            meta = {"ons_code": authority.ons_code}
-            yield self.fetch(url, "provider_page", self.parse_provider, meta)
+            urns.update(dict(pairs))
+        return urns
+
+    def provider_request(self, urn: str, ons_code: str) -> Request:
+        url = f"{self.source.url.rstrip('/')}/provider/44/{urn}"
+        return self.fetch(url, "provider_page", self.parse_provider, {"ons_code": ons_code})
 
     async def start(self) -> AsyncIterator[Request]:
-        for request in self.provider_requests():
-            yield request
+        if self.source.discover:
+            url = self.source.url.rstrip("/") + SEARCH_PATH
+            yield self.fetch(url, "search", self.parse_search)
+            return
+        for urn, code in self.watched_urns().items():
+            yield self.provider_request(urn, code)
+
+    def parse_search(self, response: Response) -> Iterator[Request]:
+        """Follow each listed provider that maps to a watched council, then the next page."""
+        self.record(response)
+        results, next_page = search_results(response.body, response.url)
+        if not results:
+            self._loud(response.url, "search listing shows no providers (has the layout changed?)")
+        watched = self.watched_urns()
+        for name, link in results:
+            request = self._provider_from_listing(name, link, watched)
+            if request is not None:
+                yield request
+        if next_page:
+            yield self.fetch(next_page, "search", self.parse_search)
+
+    def _provider_from_listing(
+        self, name: str, link: str, watched: dict[str, str]
+    ) -> Request | None:
+        match = _URN.search(link)
+        urn = match.group(1) if match else ""
+        registry = AuthorityRegistry.load()
+        authority = registry.by_urn(urn) or registry.resolve(name)
+        if authority is None:
+            self._loud(link, f"provider {name!r} (URN {urn}) is not in the council registry")
+            return None
+        code = watched.get(urn) or (
+            authority.ons_code if authority.ons_code in watched.values() else ""
+        )
+        return self.provider_request(urn, code) if code else None
 
     def parse_provider(self, response: Response) -> Iterator[Request]:
         self.record(response)
         ons_code = response.meta[EXTRA]["ons_code"]
-        for pub in parse_provider_page(response.body, response.url):
+        publications = parse_provider_page(response.body, response.url)
+        if not publications:
+            self._loud(response.url, "provider page lists no reports (has the layout changed?)")
+        for pub in publications:
             if not self.is_new(pub.url):
                 continue
             meta = {
@@ -53,3 +116,7 @@ class OfstedSpider(SourceSpider):
                 "published": pub.published.isoformat() if pub.published else "",
             }
             yield self.fetch(pub.url, "report", self.record_only, meta)
+
+    def _loud(self, url: str, message: str) -> None:
+        logger.warning("ofsted source=%s url=%s problem=%s", self.source.name, url, message)
+        self.writer.failure(CrawlFailure(self.source.name, url, message))

@@ -186,3 +186,16 @@ def provider_page(name: str, urn: str, publications: list[Publication], files_ba
 </head><body><header><a href="/">Find an inspection report (demo)</a></header><main>
 <h1>{html.escape(name)}</h1><p>URN: {urn}</p><p>Local authority children's services</p>
 <h2>Reports</h2><ul>{links}</ul></main><footer>Demo site</footer></body></html>"""
+
+
+def search_listing(rows: list[tuple[str, str]], next_href: str | None) -> str:
+    """A page of the Ofsted-like search listing: (provider name, URN) rows and a next link."""
+    items = "".join(
+        f'<li class="search-result"><h3><a href="/provider/44/{urn}">{html.escape(name)}</a></h3>'
+        f"<p>Local authority children's services</p></li>"
+        for name, urn in rows
+    )
+    pager = f'<a rel="next" href="{next_href}">Next page</a>' if next_href else ""
+    return f"""<!doctype html><html><head><title>Search results</title></head><body>
+<main><h1>Search results</h1><ul>{items}</ul><nav class="pagination">{pager}</nav></main>
+</body></html>"""
