@@ -3,19 +3,24 @@ same run, so the numbers hold on a noisy machine. The crawl-level suite is still
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import lxml.html
 
+from crawler.errors import ParseError
 from crawler.extract import extract_document
 from crawler.parsers.report_pdf import parse_report_pdf
 from scheduler.demo import content
 from scheduler.demo.reportgen import ReportSpec, make_report_pdf
 
 REPEATS = 7
+SHARED_REPORTS = Path(__file__).resolve().parents[2] / "shared" / "ofsted-reports"
+REPORT_TARGET = 0.3  # seconds: the median parse time of one real report
 
 
 def timed(func: Callable[[], object], inner: int) -> tuple[float, float, float]:
@@ -62,6 +67,28 @@ def main() -> None:
         floor,
     )
     show("generated ILACS report PDF -> outcomes", timed(lambda: parse_report_pdf(pdf), 10), floor)
+    real_reports()
+
+
+def real_reports() -> None:
+    """Median and worst parse time over the sample of real reports, against the target."""
+    files = sorted(SHARED_REPORTS.glob("*.pdf"))
+    if not files:
+        print(f"real reports: {SHARED_REPORTS} not present, skipped")
+        return
+    times = []
+    for path in files:
+        data = path.read_bytes()
+        start = time.perf_counter()
+        # A file that is not a report still costs its parse time.
+        with contextlib.suppress(ParseError):
+            parse_report_pdf(data)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(
+        f"real report PDFs ({len(files)}): median {median:.3f} s, max {max(times):.3f} s;"
+        f" median / target {median / REPORT_TARGET:.2f} (target {REPORT_TARGET} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -132,13 +132,18 @@ def extract(
     Example:
       ofsted-watch extract --json --date 2024-12-05 story.html report.pdf
     """
-    from crawler.extract import extract_document
+    from crawler.extract import Extracted, extract_document, sniff_kind
     from scheduler.config import resolve_authorities
 
     home = resolve_authorities([council], "--council") if council else ()
     failed = False
     for path in paths:
         data = _read_input(path)
+        if path.lower().endswith(".pdf") and sniff_kind(data) != "pdf":
+            # Ofsted's site has served HTML "not found" pages under report links.
+            click.echo(f"Warning: {path}: not a PDF; nothing to extract", err=True)
+            click.echo(views.extracted(path, Extracted("other", ()), as_json))
+            continue
         try:
             result = extract_document(
                 data, url=url, article_date=_day(when), published=_day(when), home_councils=home

@@ -206,3 +206,14 @@ def test_extract_council_release_that_names_no_council(tmp_path: Path) -> None:
     (record,) = extract_json("--council", "Thurrock", str(page))
     (outcome,) = record["outcomes"]  # type: ignore[misc]
     assert outcome["local_authority"] == "Thurrock" and outcome["overall"] == "good"
+
+
+def test_extract_html_saved_as_pdf_is_other(tmp_path: Path) -> None:
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(b"<!doctype html><html><body><h1>Report not found</h1></body></html>")
+    result = CliRunner().invoke(cli, ["extract", "--json", str(fake)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert f"Warning: {fake}: not a PDF; nothing to extract" in lines
+    record = json.loads(next(line for line in lines if line.startswith("{")))
+    assert record == {"input": str(fake), "kind": "other", "outcomes": []}
