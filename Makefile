@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check bench clean
+.PHONY: install demo test lint check bench eval clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+eval: $(STAMP)
+	$(BIN)/python -m scheduler.evaluate
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
