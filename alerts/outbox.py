@@ -25,7 +25,7 @@ from alerts.routing import channel_wants
 from crawler.authorities import AuthorityRegistry
 from crawler.records import ChangeEvent, DeliveryResult
 from db.engine import Database
-from db.models import DeliveryAttemptRow, OutboxRow
+from db.models import ChangeRow, DeliveryAttemptRow, OutboxRow
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +73,30 @@ def enqueue(
     channels: Iterable[ChannelConfig],
     now: datetime,
 ) -> int:
-    """Queue each event for every channel that wants it; returns rows added. Idempotent per key."""
+    """Log each event once and queue it for every channel that wants it; returns rows queued.
+    Idempotent per key."""
     configs = list(channels)
     added = 0
     for event in events:
+        _log(session, event, now)
         for cfg in configs:
             if channel_wants(cfg, event, _region(event)) and _add(session, cfg.name, event, now):
                 added += 1
     return added
+
+
+def _log(session: Session, event: ChangeEvent, now: datetime) -> None:
+    if session.scalar(select(ChangeRow.id).where(ChangeRow.key == event.key)) is None:
+        subject = render(event).subject
+        session.add(
+            ChangeRow(
+                key=event.key,
+                type=event.type,
+                subject=subject,
+                payload=event.to_payload(),
+                created_at=now,
+            )
+        )
 
 
 def _add(session: Session, channel: str, event: ChangeEvent, now: datetime) -> bool:

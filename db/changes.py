@@ -31,6 +31,16 @@ def collect_changes(session: Session, now: datetime) -> list[ChangeEvent]:
     return changes
 
 
+def acknowledge(session: Session) -> int:
+    """Mark every pending decision as made without alerting (an explicit baseline)."""
+    events = _candidates(session)
+    for event in events:
+        event.alerted = event.confirmation_alerted = True
+        for observation in event.observations:
+            observation.mismatch_alerted = True
+    return len(events)
+
+
 def _candidates(session: Session) -> list[InspectionEventRow]:
     query = select(InspectionEventRow).where(
         InspectionEventRow.historical.is_(False),

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 SAME_FIELDWORK = timedelta(days=21)
 SAME_PUBLICATION = timedelta(days=75)
-# A story whose event is this much older than the newest known one is history, not news.
+# A story whose event is this much older than the council's newest known event is history, not news.
 OLD_STORY = timedelta(days=180)
 
 
@@ -78,12 +78,19 @@ class History:
         candidates = self._events(outcome.ons_code, outcome.event_type, outcome.pilot)
         event = existing.event if existing else _match(candidates, outcome, when)
         if event is None:
-            event = self._create(outcome, historical=baseline or _is_old(candidates, when))
+            old = self._is_old(outcome.ons_code, when)
+            event = self._create(outcome, historical=baseline or old)
             self._observe(event, observed, existing)
             return "new-event"
         self._observe(event, observed, existing)
         self._merge(event, outcome)
         return "merged"
+
+    def _is_old(self, code: str, when: date) -> bool:
+        """Older than the council's newest stored event of any kind by more than OLD_STORY."""
+        query = select(InspectionEventRow).where(InspectionEventRow.authority_code == code)
+        newest = max((event_date(e) for e in self.session.scalars(query)), default=None)
+        return newest is not None and when < newest - OLD_STORY
 
     def _events(self, code: str, event_type: str, pilot: bool) -> list[InspectionEventRow]:
         query = select(InspectionEventRow).where(
@@ -185,11 +192,6 @@ def _match(
         if abs(event_date(event) - when) <= SAME_PUBLICATION:
             return event
     return None
-
-
-def _is_old(candidates: list[InspectionEventRow], when: date) -> bool:
-    newest = max((event_date(e) for e in candidates), default=None)
-    return newest is not None and when < newest - OLD_STORY
 
 
 def _apply(event: InspectionEventRow, outcome: InspectionOutcome, session: Session) -> None:

@@ -166,6 +166,18 @@ class SourceStateRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ChangeRow(Base):
+    """Every alert decision once, whatever the channels: the source of the Atom feed."""
+
+    __tablename__ = "change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(30), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class OutboxRow(Base):
     """One alert for one channel, written with the event that caused it and delivered after."""
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from crawler.errors import ConfigError, MonitorError, ParseError
+from crawler.records import EVENT_TYPES, STATUSES
 from scheduler import inspect as views
 from scheduler.config import Config, config_path, load_config
 from scheduler.logs import configure_logging
@@ -91,6 +92,26 @@ def run(ctx: click.Context, all_sources: bool, dry_run: bool) -> None:
     from scheduler.run import run_pass
 
     report = run_pass(_config(ctx), all_sources=all_sources, dry_run=dry_run)
+    click.echo(views.pass_summary(report))
+    sys.exit(report.exit_code)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.pass_context
+@fails_cleanly
+def baseline(ctx: click.Context) -> None:
+    """Load the watched councils' full history from every source, alerting nothing.
+
+    The first `run` of each source does the same on its own; use this to (re)record history
+    on purpose, for example after adding councils to watch.
+
+    \b
+    Example:
+      ofsted-watch baseline
+    """
+    from scheduler.run import run_pass
+
+    report = run_pass(_config(ctx), all_sources=True, baseline=True)
     click.echo(views.pass_summary(report))
     sys.exit(report.exit_code)
 
@@ -201,6 +222,37 @@ def history(ctx: click.Context, authority: str, as_json: bool, as_csv: bool) -> 
     click.echo(
         views.history(_config(ctx), authority, "json" if as_json else "csv" if as_csv else "table")
     )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--council", help="One council, by any name or alias.")
+@click.option("--region", help="An ONS region, e.g. 'East of England'.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after.")
+@click.option("--kind", type=click.Choice(EVENT_TYPES), help="The kind of event.")
+@click.option("--status", "state", type=click.Choice(STATUSES), help="reported or confirmed.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV.")
+@click.pass_context
+@fails_cleanly
+def outcomes(
+    ctx: click.Context,
+    council: str | None,
+    region: str | None,
+    since: Any,
+    kind: str | None,
+    state: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """List stored outcomes across councils, filtered.
+
+    \b
+    Example:
+      ofsted-watch outcomes --region "East of England" --since 2024-01-01 --status confirmed
+    """
+    wanted = views.OutcomeFilter(council, region, _day(since), kind, state)
+    fmt = "json" if as_json else "csv" if as_csv else "table"
+    click.echo(views.outcomes(_config(ctx), wanted, fmt))
 
 
 @cli.command(context_settings=CONTEXT)

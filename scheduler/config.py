@@ -53,6 +53,15 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class AtomSettings:
+    """Where to write the Atom feed of outcome alerts after each pass (none by default)."""
+
+    path: str | None = None
+    title: str = "Ofsted children's services outcomes"
+    limit: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -60,6 +69,7 @@ class Config:
     database_url: str = "sqlite:///ofsted-watch.db"
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    atom: AtomSettings = field(default_factory=AtomSettings)
     sources: tuple[SourceConfig, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
 
@@ -142,7 +152,8 @@ def _key_path(table: str, index: int | None, key: str | None) -> str:
     return f"{base}.{key}" if key else base
 
 
-_TOP_KEYS = ("database", "crawl", "alerts", "source", "channel")
+_TOP_KEYS = ("database", "crawl", "alerts", "atom", "source", "channel")
+_ATOM_KEYS = ("path", "title", "limit")
 _DATABASE_KEYS = ("url",)
 _CRAWL_KEYS = (
     "user_agent",
@@ -215,6 +226,7 @@ def _build(data: Mapping[str, Any], where: _Where, env: Mapping[str, str]) -> Co
         database_url=_str(database, "url", where, "database", None, Config.database_url),
         crawl=_crawl(_table(data, "crawl", where), where),
         alerts=_alerts(_table(data, "alerts", where), where),
+        atom=_atom(_table(data, "atom", where), where),
         sources=sources,
         channels=channels,
     )
@@ -336,6 +348,16 @@ def _alerts(t: Mapping[str, Any], where: _Where) -> AlertSettings:
         retry_hours=_number(t, "retry_hours", where, "alerts", d.retry_hours),
         dry_run=_bool(t, "dry_run", where, "alerts", None, d.dry_run),
         failing_after=int(_number(t, "failing_after", where, "alerts", d.failing_after)),
+    )
+
+
+def _atom(t: Mapping[str, Any], where: _Where) -> AtomSettings:
+    _check_keys(t, _ATOM_KEYS, where, "atom", None)
+    d = AtomSettings()
+    return AtomSettings(
+        path=_str(t, "path", where, "atom", None, d.path),
+        title=_str(t, "title", where, "atom", None, d.title),
+        limit=int(_number(t, "limit", where, "atom", d.limit)),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from scheduler.config import Config
 from scheduler.run import PassReport, utcnow
 
 HISTORY_COLUMNS = (
+    "local_authority",
     "published",
     "event_type",
     "framework",
@@ -83,15 +85,38 @@ def _authority_code(name: str) -> str:
     return authority.ons_code
 
 
-def history_rows(database: Database, name: str) -> list[dict[str, Any]]:
-    code = _authority_code(name)
+@dataclass(frozen=True)
+class OutcomeFilter:
+    """Which stored events to list: every field narrows the list when set."""
+
+    council: str | None = None
+    region: str | None = None
+    since: date | None = None
+    kind: str | None = None
+    status: str | None = None
+
+
+def outcome_rows(database: Database, wanted: OutcomeFilter) -> list[dict[str, Any]]:
+    """Stored events as rows, oldest first, after the filter."""
+    query = select(InspectionEventRow)
+    if wanted.council:
+        query = query.where(InspectionEventRow.authority_code == _authority_code(wanted.council))
+    if wanted.kind:
+        query = query.where(InspectionEventRow.event_type == wanted.kind)
+    if wanted.status:
+        query = query.where(InspectionEventRow.status == wanted.status)
     with database.transaction() as session:
-        events = session.scalars(
-            select(InspectionEventRow).where(InspectionEventRow.authority_code == code)
-        ).all()
-        outcomes = [(event_outcome(e), len(e.observations)) for e in events]
-    outcomes.sort(key=lambda pair: str(pair[0].published or pair[0].inspection_end or ""))
-    return [_history_row(o, n) for o, n in outcomes]
+        outcomes = [(event_outcome(e), len(e.observations)) for e in session.scalars(query)]
+    rows = [_history_row(o, n) for o, n in outcomes if _keep(o, wanted)]
+    return sorted(rows, key=lambda row: str(row["published"] or row["inspection_end"] or ""))
+
+
+def _keep(outcome: InspectionOutcome, wanted: OutcomeFilter) -> bool:
+    authority = AuthorityRegistry.load().by_ons(outcome.ons_code or "")
+    if wanted.region and (authority is None or authority.region.lower() != wanted.region.lower()):
+        return False
+    when = outcome.published or outcome.inspection_end or outcome.inspection_start
+    return wanted.since is None or (when is not None and when >= wanted.since)
 
 
 def _history_row(outcome: InspectionOutcome, sources: int) -> dict[str, Any]:
@@ -101,10 +126,7 @@ def _history_row(outcome: InspectionOutcome, sources: int) -> dict[str, Any]:
     return {key: row[key] for key in HISTORY_COLUMNS}
 
 
-def history(config: Config, name: str, fmt: str) -> str:
-    database = Database.open(config.database_url)
-    rows = history_rows(database, name)
-    database.close()
+def render_rows(rows: list[dict[str, Any]], fmt: str, empty: str) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=2, default=str)
     if fmt == "csv":
@@ -113,7 +135,21 @@ def history(config: Config, name: str, fmt: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue().rstrip("\n")
-    return _table(rows) if rows else f"no stored events for {name}"
+    return _table(rows) if rows else empty
+
+
+def history(config: Config, name: str, fmt: str) -> str:
+    database = Database.open(config.database_url)
+    rows = outcome_rows(database, OutcomeFilter(council=name))
+    database.close()
+    return render_rows(rows, fmt, f"no stored events for {name}")
+
+
+def outcomes(config: Config, wanted: OutcomeFilter, fmt: str) -> str:
+    database = Database.open(config.database_url)
+    rows = outcome_rows(database, wanted)
+    database.close()
+    return render_rows(rows, fmt, "no stored events match")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -22,10 +22,11 @@ from crawler.errors import MonitorError
 from crawler.extract import extract_document
 from crawler.records import ChangeEvent, FetchedPage
 from crawler.sources import SourceConfig
-from db.changes import collect_changes
+from db.changes import acknowledge, collect_changes
 from db.engine import Database
 from db.history import History, Observed
 from db.models import PageRow, RunRow
+from scheduler.atom import write_feed
 from scheduler.config import Config
 from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
 
@@ -68,16 +69,21 @@ def run_pass(
     dry_run: bool = False,
     now: datetime | None = None,
     database: Database | None = None,
+    baseline: bool = False,
 ) -> PassReport:
-    """Run one whole pass and return its report. Failing sources never stop the others."""
+    """Run one whole pass and return its report. Failing sources never stop the others.
+
+    With `baseline`, everything read is recorded as history and nothing is alerted.
+    """
     now = now or utcnow()
     db = database or Database.open(config.database_url)
     owner = uuid.uuid4().hex
     run_id = _start_run(db, now)
     sources, skipped = _claim_sources(db, config, owner, now, all_sources)
     crawl = _crawl(db, config, sources, now)
-    outcomes, events = _store(db, config, sources, crawl, run_id, now)
-    queued = _queue(db, config, events, now)
+    outcomes, events = _store(db, config, sources, crawl, run_id, now, baseline)
+    queued = _acknowledge(db) if baseline else _queue(db, config, events, now)
+    write_feed(db, config, now)
     deliveries = deliver(db, config, now, dry_run=dry_run or config.alerts.dry_run)
     report = PassReport(
         run_id, outcomes, skipped, queued, tuple(deliveries), crawl.timed_out, events
@@ -160,14 +166,14 @@ def _store(
     crawl: CrawlResult,
     run_id: int,
     now: datetime,
+    baseline: bool,
 ) -> tuple[tuple[SourceOutcome, ...], tuple[ChangeEvent, ...]]:
     by_source = _group_pages(crawl.pages)
     failures = _group_failures(crawl.failures)
     results, health = [], []
     for source in sorted(sources, key=lambda s: s.kind != "ofsted"):
-        result = _store_source(
-            db, source, by_source[source.name], failures[source.name], run_id, now
-        )
+        pages, errors = by_source[source.name], failures[source.name]
+        result = _store_source(db, source, pages, errors, run_id, now, baseline)
         results.append(result)
         with db.transaction() as session:
             turned = settle(state_for(session, source), result, now, config.alerts.failing_after)
@@ -196,13 +202,14 @@ def _store_source(
     failures: list[CrawlFailure],
     run_id: int,
     now: datetime,
+    force_baseline: bool,
 ) -> SourceOutcome:
     errors = [f"{f.url}: {f.message}" for f in failures]
     found = 0
     for page in pages:
         try:
             with db.transaction() as session:
-                baseline = not state_for(session, source).baseline_done
+                baseline = force_baseline or not state_for(session, source).baseline_done
                 found += _store_page(session, source, page, run_id, now, baseline)
         except MonitorError as exc:
             errors.append(f"{page.url}: {exc}")
@@ -296,6 +303,12 @@ def _queue(db: Database, config: Config, health: tuple[ChangeEvent, ...], now: d
         for change in changes:
             logger.info("change type=%s key=%s", change.type, change.key)
         return enqueue(session, changes, config.channels, now)
+
+
+def _acknowledge(db: Database) -> int:
+    with db.transaction() as session:
+        logger.info("baseline acknowledged events=%d", acknowledge(session))
+    return 0
 
 
 def deliver(db: Database, config: Config, now: datetime, *, dry_run: bool) -> list[Delivered]:

@@ -310,6 +310,6 @@ def test_history_shows_the_merged_timeline(world: World) -> None:
         ("good", "reported"),
     ]
     csv_text = runner.invoke(cli, [*args, "--csv"]).output
-    assert csv_text.splitlines()[0].startswith("published,event_type,framework,status,overall")
+    assert csv_text.splitlines()[0].startswith("local_authority,published,event_type,framework")
     table = runner.invoke(cli, [*args]).output
     assert "requires_improvement" in table and "reported" in table
