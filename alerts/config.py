@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OUTCOME_EVENTS = ("outcome.new", "outcome.changed", "outcome.confirmed", "coverage.mismatch")
-OPERATOR_EVENTS = ("source.failing", "source.recovered")
+OPERATOR_EVENTS = ("source.failing", "source.recovered", "delivery.failed")
 
 
 @dataclass(frozen=True)

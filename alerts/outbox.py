@@ -132,16 +132,21 @@ class Dispatcher:
         *,
         retry_hours: float = 48.0,
         dry_run: bool = False,
+        configs: Iterable[ChannelConfig] = (),
+        lease: timedelta = LEASE,
     ):
         self.database = database
         self.senders = senders
         self.retry_window = timedelta(hours=retry_hours)
         self.dry_run = dry_run
+        self.configs = list(configs)
+        self.lease = lease
         self.owner = uuid.uuid4().hex
 
     def run(self, now: datetime, limit: int = 200) -> list[Delivered]:
         """Claim what is due, send it, and record every attempt."""
-        return [self._deliver(row_id, now) for row_id in self._claim(now, limit)]
+        delivered = (self._deliver(row_id, now) for row_id in self._claim(now, limit))
+        return [d for d in delivered if d is not None]
 
     def _claim(self, now: datetime, limit: int) -> list[int]:
         with self.database.transaction() as session:
@@ -160,12 +165,14 @@ class Dispatcher:
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.scalars(query))
             for row in rows:
-                row.lease_owner, row.lease_until = self.owner, now + LEASE
+                row.lease_owner, row.lease_until = self.owner, now + self.lease
             return [row.id for row in rows]
 
-    def _deliver(self, row_id: int, now: datetime) -> Delivered:
+    def _deliver(self, row_id: int, now: datetime) -> Delivered | None:
         with self.database.transaction() as session:
             row = session.get_one(OutboxRow, row_id)
+            if row.status != "pending":
+                return None  # an earlier row of this batch found its endpoint gone
             event = ChangeEvent.from_payload(row.payload)
             key, channel = row.message_key, row.channel
         result = self.senders[channel].send(event, message_key=key, dry_run=self.dry_run)
@@ -199,8 +206,7 @@ class Dispatcher:
             return
         row.last_error = result.error
         if result.permanent or now - row.created_at >= self.retry_window:
-            row.status = "dead"
-            logger.error("alert dead id=%d channel=%s error=%s", row.id, row.channel, result.error)
+            self._dead(session, row, now)
             return
         row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, result.retry_after))
         logger.warning(
@@ -211,6 +217,36 @@ class Dispatcher:
             row.next_attempt_at.isoformat(),
             result.error,
         )
+
+    def _dead(self, session: Session, row: OutboxRow, now: datetime) -> None:
+        """Dead-letter the row and tell the operators, through every other operator channel."""
+        row.status = "dead"
+        logger.error("alert dead id=%d channel=%s error=%s", row.id, row.channel, row.last_error)
+        gone = [row]
+        if row.last_error and row.last_error.startswith("HTTP 410"):
+            gone += _disable(session, row.channel, now)
+        for dead in gone:
+            notice = ChangeEvent(
+                type="delivery.failed",
+                key=f"delivery.failed:{dead.id}",
+                timestamp=now,
+                source_name=dead.channel,
+                message=f"{dead.subject or dead.event_type!r} was not delivered: {row.last_error}",
+            )
+            others = [c for c in self.configs if c.name != dead.channel]
+            enqueue(session, [notice], others, now)
+
+
+def _disable(session: Session, channel: str, now: datetime) -> list[OutboxRow]:
+    """An endpoint that answered 410 Gone is gone: its other queued alerts die with it."""
+    rows = list(
+        session.scalars(
+            select(OutboxRow).where(OutboxRow.channel == channel, OutboxRow.status == "pending")
+        )
+    )
+    for row in rows:
+        row.status, row.last_error = "dead", "HTTP 410: the endpoint is gone"
+    return rows
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:

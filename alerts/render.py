@@ -146,6 +146,8 @@ def _source_subject(event: ChangeEvent) -> str:
         return f"Source recovered: {name}"
     if event.type == "source.failing":
         return f"Source failing: {name}"
+    if event.type == "delivery.failed":
+        return f"Alert delivery failed: {name}"
     return f"Source event ({event.type}): {name}"
 
 

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 def skip_reason(cfg: ChannelConfig, event: ChangeEvent, region: str | None) -> str | None:
     """Why `cfg` does not want `event`, or None when it does. `region` is the council's region."""
-    if event.type not in cfg.events:
+    if event.type not in cfg.events and not _operator_wants(cfg, event):
         return f"event type {event.type} not in events"
     outcome = event.outcome
     if outcome is None:
@@ -26,6 +26,11 @@ def skip_reason(cfg: ChannelConfig, event: ChangeEvent, region: str | None) -> s
     if outcome.confidence < cfg.min_confidence and outcome.status != "confirmed":
         return f"confidence {outcome.confidence:.2f} below {cfg.min_confidence:.2f}"
     return None
+
+
+def _operator_wants(cfg: ChannelConfig, event: ChangeEvent) -> bool:
+    """Dead letters go to every operator channel: one that takes any source.* event."""
+    return event.type == "delivery.failed" and any(e.startswith("source.") for e in cfg.events)
 
 
 def _region_matches(region: str | None, wanted: Iterable[str]) -> bool:

@@ -39,6 +39,7 @@ ALERT_EVENT_TYPES = (
     "coverage.mismatch",
     "source.failing",
     "source.recovered",
+    "delivery.failed",
 )
 PAGE_ROLES = ("search", "provider_page", "report", "listing", "article", "feed")
 

@@ -50,6 +50,7 @@ class AlertSettings:
     retry_hours: float = 48.0
     dry_run: bool = False
     failing_after: int = 3
+    lease_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ _CRAWL_KEYS = (
     "obey_robots",
     "cache_dir",
 )
-_ALERT_KEYS = ("retry_hours", "dry_run", "failing_after")
+_ALERT_KEYS = ("retry_hours", "dry_run", "failing_after", "lease")
 _SOURCE_KEYS = (
     "name",
     "kind",
@@ -348,6 +349,7 @@ def _alerts(t: Mapping[str, Any], where: _Where) -> AlertSettings:
         retry_hours=_number(t, "retry_hours", where, "alerts", d.retry_hours),
         dry_run=_bool(t, "dry_run", where, "alerts", None, d.dry_run),
         failing_after=int(_number(t, "failing_after", where, "alerts", d.failing_after)),
+        lease_seconds=_duration(t, "lease", where, "alerts", None, d.lease_seconds),
     )
 
 

@@ -314,7 +314,14 @@ def _acknowledge(db: Database) -> int:
 def deliver(db: Database, config: Config, now: datetime, *, dry_run: bool) -> list[Delivered]:
     """Send what is due in the outbox through the configured channels."""
     senders = {cfg.name: build_channel(cfg) for cfg in config.channels}
-    dispatcher = Dispatcher(db, senders, retry_hours=config.alerts.retry_hours, dry_run=dry_run)
+    dispatcher = Dispatcher(
+        db,
+        senders,
+        retry_hours=config.alerts.retry_hours,
+        dry_run=dry_run,
+        configs=config.channels,
+        lease=timedelta(seconds=config.alerts.lease_seconds),
+    )
     return dispatcher.run(now)
 
 
