@@ -25,6 +25,8 @@ class ChannelConfig:
     sender: str | None = None
     to: tuple[str, ...] = ()
     timeout_seconds: float = 30.0
+    digest: str | None = None  # "daily 08:00" or "weekly monday 08:00", in `timezone`
+    timezone: str = "Europe/London"
     # webhook
     url: str | None = None
     format: str = "standard"  # standard | slack | teams

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.config import ChannelConfig
+from alerts.digest import digest_event, next_digest
 from alerts.render import render
 from alerts.routing import channel_wants
 from crawler.authorities import AuthorityRegistry
@@ -80,7 +81,7 @@ def enqueue(
     for event in events:
         _log(session, event, now)
         for cfg in configs:
-            if channel_wants(cfg, event, _region(event)) and _add(session, cfg.name, event, now):
+            if channel_wants(cfg, event, _region(event)) and _add(session, cfg, event, now):
                 added += 1
     return added
 
@@ -99,7 +100,8 @@ def _log(session: Session, event: ChangeEvent, now: datetime) -> None:
         )
 
 
-def _add(session: Session, channel: str, event: ChangeEvent, now: datetime) -> bool:
+def _add(session: Session, cfg: ChannelConfig, event: ChangeEvent, now: datetime) -> bool:
+    channel = cfg.name
     exists = session.scalar(
         select(OutboxRow.id).where(OutboxRow.channel == channel, OutboxRow.event_key == event.key)
     )
@@ -114,7 +116,7 @@ def _add(session: Session, channel: str, event: ChangeEvent, now: datetime) -> b
             payload=event.to_payload(),
             status="pending",
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=next_digest(cfg.digest, cfg.timezone, now) if cfg.digest else now,
             created_at=now,
             subject=render(event).subject,
         )
@@ -144,11 +146,18 @@ class Dispatcher:
         self.owner = uuid.uuid4().hex
 
     def run(self, now: datetime, limit: int = 200) -> list[Delivered]:
-        """Claim what is due, send it, and record every attempt."""
-        delivered = (self._deliver(row_id, now) for row_id in self._claim(now, limit))
-        return [d for d in delivered if d is not None]
+        """Claim what is due, send it, and record every attempt. A digest channel's due alerts
+        go out together as one message."""
+        claimed = self._claim(now, limit)
+        digests = {c.name for c in self.configs if c.digest}
+        singles = (self._deliver(row_id, now) for row_id, ch in claimed if ch not in digests)
+        delivered = [d for d in singles if d is not None]
+        for channel in digests:
+            ids = [row_id for row_id, ch in claimed if ch == channel]
+            delivered += [d for d in [self._deliver_digest(channel, ids, now)] if d]
+        return delivered
 
-    def _claim(self, now: datetime, limit: int) -> list[int]:
+    def _claim(self, now: datetime, limit: int) -> list[tuple[int, str]]:
         with self.database.transaction() as session:
             query = (
                 select(OutboxRow)
@@ -166,7 +175,7 @@ class Dispatcher:
             rows = list(session.scalars(query))
             for row in rows:
                 row.lease_owner, row.lease_until = self.owner, now + self.lease
-            return [row.id for row in rows]
+            return [(row.id, row.channel) for row in rows]
 
     def _deliver(self, row_id: int, now: datetime) -> Delivered | None:
         with self.database.transaction() as session:
@@ -182,6 +191,23 @@ class Dispatcher:
             return Delivered(
                 row.id, channel, row.event_type, result.recipient, row.subject or "", result
             )
+
+    def _deliver_digest(self, channel: str, ids: list[int], now: datetime) -> Delivered | None:
+        with self.database.transaction() as session:
+            rows = [
+                r for r in (session.get_one(OutboxRow, i) for i in ids) if r.status == "pending"
+            ]
+            events = [ChangeEvent.from_payload(r.payload) for r in rows]
+        if not rows:
+            return None
+        combined = digest_event(events, now)
+        key = message_key(channel, combined.key)
+        result = self.senders[channel].send(combined, message_key=key, dry_run=self.dry_run)
+        with self.database.transaction() as session:
+            for row_id in [r.id for r in rows]:
+                self._record(session, session.get_one(OutboxRow, row_id), result, now)
+        subject = render(combined).subject
+        return Delivered(ids[0], channel, "digest", result.recipient, subject, result)
 
     def _record(
         self, session: Session, row: OutboxRow, result: DeliveryResult, now: datetime

@@ -86,10 +86,23 @@ class JudgementRow:
 
 def render(event: ChangeEvent) -> RenderedMessage:
     """Render an event with the bundled templates; scraped text is escaped in the HTML body."""
+    if event.items:
+        return _render_digest(event)
     context = view_model(event)
     text = _environment().get_template("message.txt").render(context)
     html = _environment().get_template("message.html").render(context)
     return RenderedMessage(subject=context["subject"], text=text, html=html)
+
+
+def _render_digest(event: ChangeEvent) -> RenderedMessage:
+    """A digest is its alerts one after another, under one subject."""
+    parts = [render(item) for item in event.items]
+    outcomes = sum(1 for item in event.items if item.outcome is not None)
+    subject = f"Ofsted digest: {len(parts)} alert(s), {outcomes} about outcomes"
+    rule = "\n\n" + "-" * 60 + "\n\n"
+    text = rule.join(f"{p.subject}\n\n{p.text}" for p in parts)
+    html = "<hr>".join(p.html for p in parts)
+    return RenderedMessage(subject=subject, text=text, html=html)
 
 
 @cache

@@ -199,9 +199,12 @@ class ChangeEvent:
     source_name: str | None = None
     message: str | None = None
     claim: InspectionOutcome | None = None  # coverage.mismatch: what the contradicting page said
+    items: tuple[ChangeEvent, ...] = ()  # digest: the alerts it gathers
 
     def data(self) -> dict[str, Any]:
         """The `data` member of a webhook body (CONTRACTS §4)."""
+        if self.items:
+            return {"count": len(self.items), "events": [item.envelope() for item in self.items]}
         if self.outcome is None:
             return {"source": self.source_name, "message": self.message}
         data: dict[str, Any] = {
@@ -215,7 +218,17 @@ class ChangeEvent:
             data["message"] = self.message
         return data
 
+    def envelope(self) -> dict[str, Any]:
+        return {"type": self.type, "timestamp": self.timestamp.isoformat(), "data": self.data()}
+
     def to_payload(self) -> dict[str, Any]:
+        if self.items:
+            return {
+                "type": self.type,
+                "key": self.key,
+                "timestamp": self.timestamp.isoformat(),
+                "items": [item.to_payload() for item in self.items],
+            }
         return {
             "type": self.type,
             "key": self.key,
@@ -243,6 +256,7 @@ class ChangeEvent:
             source_name=payload.get("source_name"),
             message=payload.get("message"),
             claim=InspectionOutcome.from_json(claim) if claim else None,
+            items=tuple(cls.from_payload(item) for item in payload.get("items", ())),
         )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.config import OUTCOME_EVENTS, ChannelConfig
+from alerts.digest import check_digest
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.records import ALERT_EVENT_TYPES
@@ -195,6 +196,8 @@ _CHANNEL_KEYS = (
     "format",
     "secret",
     "headers",
+    "digest",
+    "timezone",
 )
 
 
@@ -455,9 +458,19 @@ def _channel(t: Mapping[str, Any], i: int, where: _Where, env: Mapping[str, str]
         regions=tuple(_list(t, "regions", where, "channel", i)),
         min_confidence=float(t.get("min_confidence", 0.0)),
         timeout_seconds=_duration(t, "timeout", where, "channel", i, 30.0),
+        digest=_digest(t, i, where),
+        timezone=_str(t, "timezone", where, "channel", i, "Europe/London"),
     )
     builder = _email_fields if kind == "email" else _webhook_fields
     return builder(base, t, i, where, env)
+
+
+def _digest(t: Mapping[str, Any], i: int, where: _Where) -> str | None:
+    spec = _str(t, "digest", where, "channel", i)
+    if spec is not None:
+        zone = _str(t, "timezone", where, "channel", i, "Europe/London")
+        check_digest(spec, zone, where("channel", i, "digest"))
+    return spec if spec is None else str(spec).strip().lower()
 
 
 def _email_fields(

@@ -220,3 +220,42 @@ def test_channel_config_is_not_needed_for_unrouted_events() -> None:
     from alerts.routing import channel_wants
 
     assert not channel_wants(cfg, notice, None)  # comms channels never hear about deliveries
+
+
+def test_digest_channel_gathers_alerts_into_one_message_at_its_local_time(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    with SmtpSink() as smtp:
+        channels = (
+            hook_channel("daily", hook.url + "/in")
+            + 'digest = "daily 08:00"\ntimezone = "Europe/London"\n'
+            + mail_channel(smtp.url)
+            + 'digest = "weekly monday 09:30"\n'
+        )
+        config = write_config(tmp_path, database.url, channels)
+        queued_at = datetime(2025, 7, 1, 10, 0)  # a Tuesday, in British Summer Time
+        from alerts.outbox import enqueue
+
+        with database.transaction() as session:
+            events = [outcome_event("outcome.new:1"), outcome_event("outcome.new:2")]
+            enqueue(session, events, config.channels, queued_at)
+        assert deliver(database, config, datetime(2025, 7, 2, 6, 59), dry_run=False) == []
+        (daily,) = deliver(database, config, datetime(2025, 7, 2, 7, 0), dry_run=False)
+        assert daily.event_type == "digest" and daily.result.ok
+        body = hook.requests[0].json
+        assert body["type"] == "digest" and body["data"]["count"] == 2
+        assert [e["type"] for e in body["data"]["events"]] == ["outcome.new", "outcome.new"]
+        assert deliver(database, config, datetime(2025, 7, 6, 23, 0), dry_run=False) == []
+        (weekly,) = deliver(database, config, datetime(2025, 7, 7, 8, 30), dry_run=False)
+        assert weekly.channel == "mail" and smtp.wait_for(1)
+        assert smtp.messages[0]["Subject"] == "Ofsted digest: 2 alert(s), 2 about outcomes"
+        assert len(hook.requests) == 1
+
+
+def test_bad_digest_spec_is_a_config_error(tmp_path: Path) -> None:
+    from crawler.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"channel\[0\].digest: 'hourly' is not"):
+        write_config(
+            tmp_path, "sqlite://", hook_channel("d", "http://127.0.0.1:9/") + 'digest = "hourly"\n'
+        )
