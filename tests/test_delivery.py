@@ -259,3 +259,34 @@ def test_bad_digest_spec_is_a_config_error(tmp_path: Path) -> None:
         write_config(
             tmp_path, "sqlite://", hook_channel("d", "http://127.0.0.1:9/") + 'digest = "hourly"\n'
         )
+
+
+def test_webhook_timeout_then_success_keeps_one_id(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    channel = hook_channel("comms", hook.url + "/in") + 'timeout = "1s"\n'
+    config = write_config(tmp_path, database.url, channel)
+    hook.script(Reply(200, delay=3), 200)  # the first answer comes too late for the sender
+    queue(database, config, outcome_event())
+    (late,) = deliver(database, config, later(1), dry_run=False)
+    assert late.result.code == "timeout" and rows(database)[0].status == "pending"
+    (ok,) = deliver(database, config, later(60), dry_run=False)
+    assert ok.result.ok
+    assert {r.headers["webhook-id"] for r in hook.requests} == {rows(database)[0].message_key}
+
+
+def test_a_crash_right_after_claiming_loses_nothing(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    from alerts.channels import build_channel
+    from alerts.outbox import Dispatcher
+
+    config = write_config(tmp_path, database.url, hook_channel("comms", hook.url + "/in"))
+    queue(database, config, outcome_event())
+    senders = {c.name: build_channel(c) for c in config.channels}
+    crashed = Dispatcher(database, senders, configs=config.channels, lease=timedelta(minutes=5))
+    crashed._claim(later(1), 10)  # the process dies here: the row is leased, nothing was sent
+    assert deliver(database, config, later(2), dry_run=False) == []  # the lease still holds
+    (sent,) = deliver(database, config, later(7), dry_run=False)
+    assert sent.result.ok and len(hook.requests) == 1
+    assert deliver(database, config, later(20), dry_run=False) == []
