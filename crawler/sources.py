@@ -27,3 +27,4 @@ class SourceConfig:
     recheck_days: int = 3
     enabled: bool = True
     discover: bool = False  # ofsted: walk the search listing to find provider pages by name
+    silence_days: int | None = None  # report the source when nothing new appears for this long

@@ -52,6 +52,7 @@ class AlertSettings:
     dry_run: bool = False
     failing_after: int = 3
     lease_seconds: float = 300.0
+    remind_seconds: float = 86400.0
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ _CRAWL_KEYS = (
     "obey_robots",
     "cache_dir",
 )
-_ALERT_KEYS = ("retry_hours", "dry_run", "failing_after", "lease")
+_ALERT_KEYS = ("retry_hours", "dry_run", "failing_after", "lease", "remind_every")
 _SOURCE_KEYS = (
     "name",
     "kind",
@@ -178,6 +179,7 @@ _SOURCE_KEYS = (
     "recheck_days",
     "enabled",
     "discover",
+    "silence_days",
 )
 _CHANNEL_KEYS = (
     "name",
@@ -353,6 +355,7 @@ def _alerts(t: Mapping[str, Any], where: _Where) -> AlertSettings:
         dry_run=_bool(t, "dry_run", where, "alerts", None, d.dry_run),
         failing_after=int(_number(t, "failing_after", where, "alerts", d.failing_after)),
         lease_seconds=_duration(t, "lease", where, "alerts", None, d.lease_seconds),
+        remind_seconds=_duration(t, "remind_every", where, "alerts", None, d.remind_seconds),
     )
 
 
@@ -407,7 +410,18 @@ def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
         recheck_days=int(t.get("recheck_days", 3)),
         enabled=_bool(t, "enabled", where, "source", i, True),
         discover=_bool(t, "discover", where, "source", i, False),
+        silence_days=_silence_days(t, kind, where, i),
     )
+
+
+def _silence_days(t: Mapping[str, Any], kind: str, where: _Where, i: int) -> int | None:
+    """Newsrooms and feeds publish weekly at least; Ofsted may be silent for years."""
+    value = t.get("silence_days", None if kind == "ofsted" else 30)
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where('source', i, 'silence_days')}: must be a whole number of days")
+    return value
 
 
 def _cron(t: Mapping[str, Any], where: _Where, i: int) -> str | None:

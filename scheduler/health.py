@@ -32,6 +32,7 @@ class SourceOutcome:
     outcomes: int
     errors: tuple[str, ...]
     retry_after: float | None = None
+    entries: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,9 +74,14 @@ def lease(
 
 
 def settle(
-    row: SourceStateRow, result: SourceOutcome, now: datetime, failing_after: int
+    row: SourceStateRow,
+    result: SourceOutcome,
+    now: datetime,
+    failing_after: int,
+    remind_every: timedelta = timedelta(days=1),
 ) -> ChangeEvent | None:
-    """Record the pass on the source; returns source.failing or source.recovered when it turns."""
+    """Record the pass on the source; returns source.failing or source.recovered when it turns,
+    and a reminder while it stays failing, at most once per `remind_every`."""
     row.last_run_at, row.lease_owner, row.lease_until = now, None, None
     if result.retry_after:
         row.not_before = now + timedelta(seconds=result.retry_after)
@@ -87,8 +93,12 @@ def settle(
     row.consecutive_failures += 1
     row.last_error = result.errors[0][:2000]
     if row.consecutive_failures >= failing_after and not row.failing:
-        row.failing = True
+        row.failing, row.last_alert_at = True, now
         return _health_event("source.failing", row, now, row.last_error)
+    if row.failing and row.last_alert_at and now - row.last_alert_at >= remind_every:
+        row.last_alert_at = now
+        note = f"still failing after {row.consecutive_failures} passes: {row.last_error}"
+        return _health_event("source.failing", row, now, note)
     return None
 
 
@@ -96,7 +106,7 @@ def _succeeded(row: SourceStateRow, now: datetime) -> ChangeEvent | None:
     row.last_success_at, row.consecutive_failures, row.last_error = now, 0, None
     if not row.failing:
         return None
-    row.failing = False
+    row.failing, row.last_alert_at = False, now
     return _health_event("source.recovered", row, now, "the source answers and parses again")
 
 

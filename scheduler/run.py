@@ -18,17 +18,18 @@ from sqlalchemy.orm import Session
 from alerts.channels import build_channel
 from alerts.outbox import Delivered, Dispatcher, enqueue
 from crawler.crawl import CrawlFailure, CrawlJob, CrawlResult, run_crawl
-from crawler.errors import MonitorError
+from crawler.errors import MonitorError, StorageError
 from crawler.extract import extract_document
 from crawler.records import ChangeEvent, FetchedPage
 from crawler.sources import SourceConfig
 from db.changes import acknowledge, collect_changes
 from db.engine import Database
 from db.history import History, Observed
-from db.models import PageRow, RunRow
+from db.models import PageRow, RunRow, SourceStateRow
 from scheduler.atom import write_feed
 from scheduler.config import Config
 from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
+from scheduler.monitors import count_entries, problems
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +108,29 @@ def _claim_sources(
 ) -> tuple[list[SourceConfig], tuple[str, ...]]:
     hold = timedelta(seconds=config.crawl.deadline + 300)
     claimed, skipped = [], []
+    _ensure_states(db, config)
     with db.transaction() as session:
         for source in config.sources:
-            row = state_for(session, source)
-            due = source.enabled and (all_sources or is_due(source, row, now))
+            row = session.get_one(SourceStateRow, source.name, with_for_update=True)
+            blocked = row.not_before is not None and row.not_before > now  # even with --all
+            due = source.enabled and not blocked and (all_sources or is_due(source, row, now))
             if due and lease(session, row, owner, now, hold):
                 claimed.append(source)
             else:
                 skipped.append(source.name)
     logger.info("pass sources due=%s skipped=%s", [s.name for s in claimed], skipped)
     return claimed, tuple(skipped)
+
+
+def _ensure_states(db: Database, config: Config) -> None:
+    """Create missing source rows one by one, so that a concurrent pass creating the same row
+    costs a retry here rather than failing the claim."""
+    for source in config.sources:
+        try:
+            with db.transaction() as session:
+                state_for(session, source)
+        except StorageError:
+            logger.info("source row created concurrently source=%s", source.name)
 
 
 def _crawl(db: Database, config: Config, sources: list[SourceConfig], now: datetime) -> CrawlResult:
@@ -176,7 +190,9 @@ def _store(
         result = _store_source(db, source, pages, errors, run_id, now, baseline)
         results.append(result)
         with db.transaction() as session:
-            turned = settle(state_for(session, source), result, now, config.alerts.failing_after)
+            row = state_for(session, source)
+            remind = timedelta(seconds=config.alerts.remind_seconds)
+            turned = settle(row, result, now, config.alerts.failing_after, remind)
         health += [turned] if turned else []
     return tuple(results), tuple(health)
 
@@ -216,8 +232,11 @@ def _store_source(
             _remember_error(db, source, page, now, str(exc))
     for error in errors:
         logger.warning("source error source=%s error=%s", source.name, error)
+    entries = count_entries(pages)
+    with db.transaction() as session:
+        errors += problems(session, source, entries, now)
     retry = max((f.retry_after or 0 for f in failures), default=0) or None
-    return SourceOutcome(source.name, len(pages), found, tuple(errors), retry)
+    return SourceOutcome(source.name, len(pages), found, tuple(errors), retry, entries)
 
 
 def _store_page(
@@ -330,5 +349,8 @@ def _finish_run(db: Database, report: PassReport) -> None:
         run = session.get_one(RunRow, report.run_id)
         run.finished_at = utcnow()
         run.status = "ok" if report.exit_code == 0 else "degraded"
-        run.counts = {s.name: {"pages": s.pages, "outcomes": s.outcomes} for s in report.sources}
+        run.counts = {
+            s.name: {"pages": s.pages, "outcomes": s.outcomes, "entries": s.entries}
+            for s in report.sources
+        }
         run.errors = [f"{s.name}: {e}" for s in report.sources for e in s.errors]
