@@ -330,7 +330,8 @@ def migrate(ctx: click.Context) -> None:
     from db.engine import Database
 
     config = _config(ctx.find_root())
-    Database.open(config.database_url).close()
+    with Database.open(config.database_url):
+        pass
     click.echo(f"database ready: {config.database_url.split('@')[-1]}")
 
 

@@ -139,16 +139,14 @@ def render_rows(rows: list[dict[str, Any]], fmt: str, empty: str) -> str:
 
 
 def history(config: Config, name: str, fmt: str) -> str:
-    database = Database.open(config.database_url)
-    rows = outcome_rows(database, OutcomeFilter(council=name))
-    database.close()
+    with Database.open(config.database_url) as database:
+        rows = outcome_rows(database, OutcomeFilter(council=name))
     return render_rows(rows, fmt, f"no stored events for {name}")
 
 
 def outcomes(config: Config, wanted: OutcomeFilter, fmt: str) -> str:
-    database = Database.open(config.database_url)
-    rows = outcome_rows(database, wanted)
-    database.close()
+    with Database.open(config.database_url) as database:
+        rows = outcome_rows(database, wanted)
     return render_rows(rows, fmt, "no stored events match")
 
 
@@ -210,9 +208,8 @@ def health_code(data: dict[str, Any]) -> int:
 
 
 def status(config: Config, as_json: bool) -> tuple[str, int]:
-    database = Database.open(config.database_url)
-    data = status_data(database)
-    database.close()
+    with Database.open(config.database_url) as database:
+        data = status_data(database)
     code = health_code(data)
     data["health"] = ("healthy", "degraded", "failing")[code]
     if as_json:
@@ -306,8 +303,7 @@ def send_sample(config: Config, name: str, dry_run: bool) -> tuple[str, bool]:
 
 
 def outbox(config: Config, state: str) -> str:
-    database = Database.open(config.database_url)
-    with database.transaction() as session:
+    with Database.open(config.database_url) as database, database.transaction() as session:
         query = select(OutboxRow).order_by(OutboxRow.id)
         if state != "all":
             query = query.where(OutboxRow.status == state)
@@ -317,13 +313,11 @@ def outbox(config: Config, state: str) -> str:
             f"{r.subject or ''}" + (f"  [{r.last_error}]" if r.last_error else "")
             for r in rows
         ]
-    database.close()
     return "\n".join(lines) or "no alerts"
 
 
 def redeliver(config: Config, alert_id: int) -> str:
-    database = Database.open(config.database_url)
-    with database.transaction() as session:
+    with Database.open(config.database_url) as database, database.transaction() as session:
         row = session.get(OutboxRow, alert_id)
         if row is None:
             raise ConfigError(f"no alert with id {alert_id}")
@@ -333,5 +327,4 @@ def redeliver(config: Config, alert_id: int) -> str:
             None,
         )
         row.created_at = utcnow()
-    database.close()
     return f"alert {alert_id} queued again; the next run or serve tick delivers it"

@@ -76,8 +76,18 @@ def run_pass(
 
     With `baseline`, everything read is recorded as history and nothing is alerted.
     """
+    if database is None:
+        with Database.open(config.database_url) as opened:
+            return run_pass(
+                config,
+                all_sources=all_sources,
+                dry_run=dry_run,
+                now=now,
+                database=opened,
+                baseline=baseline,
+            )
     now = now or utcnow()
-    db = database or Database.open(config.database_url)
+    db = database
     owner = uuid.uuid4().hex
     run_id = _start_run(db, now)
     sources, skipped = _claim_sources(db, config, owner, now, all_sources)
@@ -90,8 +100,6 @@ def run_pass(
         run_id, outcomes, skipped, queued, tuple(deliveries), crawl.timed_out, events
     )
     _finish_run(db, report)
-    if database is None:
-        db.close()
     return report
 
 
