@@ -11,6 +11,7 @@ from datetime import date
 from crawler.parsers.article import parse_article
 from crawler.parsers.feed import looks_like_feed
 from crawler.parsers.html_text import ArticleText, article_text, plain_text_article
+from crawler.parsers.prefilter import may_report_outcome
 from crawler.parsers.provider_page import parse_provider_page
 from crawler.parsers.report_pdf import parse_report_pdf
 from crawler.records import InspectionOutcome
@@ -60,6 +61,9 @@ def extract_document(
         return Extracted("feed", ())
     if kind == "provider" and parse_provider_page(data, url or "http://localhost/"):
         return Extracted("ofsted_provider_page", ())
+    if not may_report_outcome(data):
+        # No Ofsted or inspection wording anywhere: the article reader could find nothing.
+        return Extracted("article" if data.strip() else "other", ())
     text = article_text(data, url) if kind in ("html", "provider") else _plain(data)
     return _article(text, url, article_date, home_councils)
 

@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from crawler.parsers.html_text import article_text, is_boilerplate_line, plain_text_article
+from bench.__main__ import big_page
+from crawler.parsers.html_text import (
+    ArticleText,
+    article_text,
+    is_boilerplate_line,
+    plain_text_article,
+)
 
 PAGE = """<!doctype html><html><head>
 <title>Site | Council news</title>
@@ -121,3 +127,37 @@ def test_plain_text_without_title_line() -> None:
 )
 def test_boilerplate_lines(line: str, expected: bool) -> None:
     assert is_boilerplate_line(line) is expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "<p>Ofsted’s verdict: good</p>".encode(),
+        "<p>Ofsted’s verdict: good</p>".encode("cp1252"),
+        '<meta charset="windows-1252"><p>Ofsted’s verdict: good</p>'.encode("cp1252"),
+        "<p>Ofsted’s verdict: good</p>".encode("utf-16"),
+        '<?xml version="1.0" encoding="utf-8"?><p>Ofsted’s verdict: good</p>',
+    ],
+    ids=["utf8", "cp1252-undeclared", "cp1252-declared", "utf16-bom", "xml-declaration"],
+)
+def test_encodings_are_read(data: bytes | str) -> None:
+    assert article_text(data).text == "Ofsted’s verdict: good"
+
+
+@pytest.mark.parametrize("data", [b"", b"   ", "\x00"])
+def test_empty_documents_give_empty_text(data: bytes | str) -> None:
+    assert article_text(data) == ArticleText(title=None, text="", published=None)
+
+
+@pytest.mark.parametrize("layout", ["council", "paper", "wordpress"])
+def test_big_generated_page_keeps_only_the_story(layout: str) -> None:
+    story = ["Ofsted rated Essex good.", "The report was published today."]
+    result = article_text(big_page(layout, "Essex rated good", story))
+    assert result.title == "Essex rated good"
+    assert result.text.splitlines() == story
+    assert result.published == date(2024, 3, 5)
+
+
+def test_text_after_a_dropped_tag_is_kept() -> None:
+    html = "<body><main><p>Rated <button>x</button>good<br>by Ofsted</p></main></body>"
+    assert article_text(html).text.splitlines() == ["Rated good", "by Ofsted"]

@@ -1,43 +1,48 @@
 """The main text, title and publication date of a news or press-release page (HTML or plain text).
 
 Page furniture (navigation, cookie banners, comments, "related" and "read more" blocks) is dropped
-so that the article parser only reads the story itself.
+so that the article parser only reads the story itself. Built on lxml.html directly: about five
+times faster than BeautifulSoup on 100 KB pages (see `make bench`), with the same heuristics.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
 
 from crawler.parsers.prose_dates import find_date_spans, parse_date_text
 
 logger = logging.getLogger(__name__)
 
-_NOISE_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "nav",
-    "footer",
-    "aside",
-    "form",
-    "iframe",
-    "svg",
-    "button",
-    "select",
-    "figure",
+_NOISE_TAGS = frozenset(
+    (
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "footer",
+        "aside",
+        "form",
+        "iframe",
+        "svg",
+        "button",
+        "select",
+        "figure",
+    )
 )
 _NOISE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"}
 _NOISE_HINT = re.compile(
@@ -50,7 +55,9 @@ _NOISE_HINT = re.compile(
 _MAIN_HINT = re.compile(
     r"article-?body|story-?body|post-?content|entry-?content|main-?content", re.I
 )
-_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "dt", "dd")
+_BLOCKS = frozenset(
+    ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "dt", "dd")
+)
 _META_DATES = (
     "article:published_time",
     "og:published_time",
@@ -69,6 +76,9 @@ _META_DATES = (
     "article.published",
 )
 _BREAK = "\x00"
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>")
 _DATE_LINE = re.compile(r"^(?:published|posted|updated|date)?[:\s]*(.{6,40})$", re.I)
 
 
@@ -98,6 +108,42 @@ def _clean_line(line: str) -> str:
     return " ".join(line.replace("\u00a0", " ").split())
 
 
+def _codec(name: str) -> str:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+    # As browsers do: pages labelled Latin-1 or ASCII are read as Windows-1252.
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def decode_page(data: bytes | str) -> str:
+    """The page as text: by byte-order mark, then declared charset, then UTF-8, then cp1252."""
+    if isinstance(data, str):
+        return data
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    declared = _CHARSET.search(data[:4096])
+    if declared:
+        return data.decode(_codec(declared[1].decode("ascii")), errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _parse(html: bytes | str) -> HtmlElement | None:
+    text = _XML_DECL.sub("", decode_page(html), count=1).replace("\x00", "")
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as error:
+        logger.debug("unreadable html error=%s", error)
+        return None
+
+
 def _json_ld_dates(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         value = node.get("datePublished")
@@ -110,10 +156,12 @@ def _json_ld_dates(node: Any) -> Iterator[str]:
             yield from _json_ld_dates(child)
 
 
-def _date_from_json_ld(soup: BeautifulSoup) -> date | None:
-    for script in soup.find_all("script", attrs={"type": re.compile("ld\\+json", re.I)}):
+def _date_from_json_ld(doc: HtmlElement) -> date | None:
+    for script in doc.iter("script"):
+        if "ld+json" not in str(script.get("type") or "").lower():
+            continue
         try:
-            data = json.loads(script.get_text())
+            data = json.loads(script.text or "")
         except ValueError:
             logger.debug("skipping unreadable json-ld block")
             continue
@@ -124,8 +172,8 @@ def _date_from_json_ld(soup: BeautifulSoup) -> date | None:
     return None
 
 
-def _date_from_meta(soup: BeautifulSoup) -> date | None:
-    for tag in soup.find_all("meta"):
+def _date_from_meta(doc: HtmlElement) -> date | None:
+    for tag in doc.iter("meta"):
         key = str(tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
         if key in _META_DATES:
             found = parse_date_text(str(tag.get("content") or ""))
@@ -134,9 +182,9 @@ def _date_from_meta(soup: BeautifulSoup) -> date | None:
     return None
 
 
-def _date_from_time(root: Tag) -> date | None:
-    for tag in root.find_all("time"):
-        found = parse_date_text(str(tag.get("datetime") or tag.get_text()))
+def _date_from_time(root: HtmlElement) -> date | None:
+    for tag in root.iter("time"):
+        found = parse_date_text(str(tag.get("datetime") or tag.text_content()))
         if found:
             return found
     return None
@@ -154,68 +202,89 @@ def date_near_title(lines: list[str]) -> date | None:
     return None
 
 
-def _title(soup: BeautifulSoup) -> str | None:
-    for tag in (soup.find("meta", property="og:title"), soup.find("h1"), soup.find("title")):
-        if isinstance(tag, Tag):
-            text = str(tag.get("content")) if tag.name == "meta" else tag.get_text(" ")
-            text = _clean_line(text)
-            if text:
-                return text
-    return None
+def _joined_text(tag: HtmlElement | None) -> str:
+    return "" if tag is None else " ".join(tag.itertext())
 
 
-def _is_noise(tag: Tag) -> bool:
-    if tag.attrs is None:
-        return False
+def _title(doc: HtmlElement) -> str | None:
+    og_title = doc.find(".//meta[@property='og:title']")
+    texts = (
+        "" if og_title is None else str(og_title.get("content") or ""),
+        _joined_text(doc.find(".//h1")),
+        _joined_text(doc.find(".//title")),
+    )
+    return next((line for line in map(_clean_line, texts) if line), None)
+
+
+def _is_noise(tag: HtmlElement) -> bool:
+    if not isinstance(tag.tag, str) or tag.tag in _NOISE_TAGS:
+        return True  # comments and processing instructions too
     if str(tag.get("role") or "").lower() in _NOISE_ROLES:
         return True
-    if tag.name == "header" and tag.find_parent("article") is None:
+    if tag.tag == "header" and next(tag.iterancestors("article"), None) is None:
         return True
-    hints = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+    hints = f"{tag.get('id') or ''} {tag.get('class') or ''}".strip()
     return bool(hints) and bool(_NOISE_HINT.search(hints)) and not _MAIN_HINT.search(hints)
 
 
-def _drop_noise(root: Tag) -> None:
-    for tag in root.find_all(_NOISE_TAGS):
-        tag.decompose()
-    for tag in root.find_all(True):
-        if not tag.decomposed and _is_noise(tag):
-            tag.decompose()
+def _drop_noise(root: HtmlElement) -> None:
+    """Remove furniture below `root`; the text that follows a removed tag stays."""
+    stack = list(root)
+    while stack:
+        tag = stack.pop()
+        if _is_noise(tag):
+            tag.drop_tree()
+        else:
+            stack.extend(tag)
 
 
-def _main_root(soup: BeautifulSoup) -> Tag:
-    articles = soup.find_all("article")
+def _first_hinted(doc: HtmlElement, attribute: str) -> HtmlElement | None:
+    tags: Iterable[HtmlElement] = doc.iterfind(f".//*[@{attribute}]")
+    return next((t for t in tags if _MAIN_HINT.search(str(t.get(attribute)))), None)
+
+
+def _main_root(doc: HtmlElement) -> HtmlElement:
+    articles = list(doc.iter("article"))
     if articles:
-        return max(articles, key=lambda a: len(a.get_text()))
+        return max(articles, key=lambda a: len(a.text_content()))
     for found in (
-        soup.find("main"),
-        soup.find(role="main"),
-        soup.find(class_=_MAIN_HINT),
-        soup.find(id=_MAIN_HINT),
+        doc.find(".//main"),
+        doc.find(".//*[@role='main']"),
+        _first_hinted(doc, "class"),
+        _first_hinted(doc, "id"),
     ):
-        if isinstance(found, Tag):
+        if found is not None:
             return found
-    return soup.body if isinstance(soup.body, Tag) else soup
+    body = doc.find("body")
+    return doc if body is None else body
 
 
-def _lines(root: Tag) -> list[str]:
+def _lines(root: HtmlElement) -> list[str]:
     # Line breaks in the HTML source are layout only; a sentinel marks the real block breaks.
-    for tag in root.find_all(_BLOCKS):
-        prefix = "- " if tag.name == "li" else ""
-        tag.insert_before(NavigableString(_BREAK + prefix))
-        tag.insert_after(NavigableString(_BREAK))
-    for br in root.find_all("br"):
-        br.replace_with(NavigableString(_BREAK))
-    lines = [_clean_line(chunk) for chunk in root.get_text().split(_BREAK)]
+    pieces: list[str] = []
+    for event, tag in etree.iterwalk(root, events=("start", "end")):
+        block = tag.tag in _BLOCKS
+        if event == "start":
+            if block or tag.tag == "br":
+                pieces.append(_BREAK + ("- " if tag.tag == "li" else ""))
+            pieces.append(tag.text or "")
+            continue
+        if block:
+            pieces.append(_BREAK)
+        if tag is not root:
+            pieces.append(tag.tail or "")
+    lines = [_clean_line(chunk) for chunk in "".join(pieces).split(_BREAK)]
     return [line for line in lines if line and line != "-" and not is_boilerplate_line(line)]
 
 
 def article_text(html: bytes | str, url: str | None = None) -> ArticleText:
     """Title, main text (one block per line) and publication date of an HTML story page."""
-    soup = BeautifulSoup(html, "lxml")
-    title = _title(soup)
-    published = _date_from_json_ld(soup) or _date_from_meta(soup)
-    root = _main_root(soup)
+    doc = _parse(html)
+    if doc is None:
+        return ArticleText(title=None, text="", published=None)
+    title = _title(doc)
+    published = _date_from_json_ld(doc) or _date_from_meta(doc)
+    root = _main_root(doc)
     published = published or _date_from_time(root)
     _drop_noise(root)
     lines = _lines(root)

@@ -1,0 +1,79 @@
+"""A cheap test on a page's raw bytes: can it hold an outcome at all? Most crawled pages cannot.
+
+The article reader only reads stories that use Ofsted's or inspection wording, or name an ungraded
+event (its out-of-scope check). This module looks for exactly that wording in the raw bytes, so a
+page it rejects is one the full reader would give no outcome for.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+import tomllib
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+
+from crawler.parsers.html_text import decode_page
+
+# The story-level words parse_article requires ("inspect" covers inspector, inspectorate,
+# inspection and inspected); the ungraded events' own phrases are read from prose.toml below.
+_CONTEXT = ("ofsted", "inspect")
+# The article reader's UNGRADED_EVENTS (a test keeps them equal).
+UNGRADED_EVENTS = ("focused_visit", "monitoring_visit", "jtai", "send_inspection")
+_GZIP = b"\x1f\x8b"
+_NON_LETTERS = bytes(b for b in range(256) if chr(b) not in string.ascii_lowercase)
+_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
+_OG_TITLE = re.compile(r"""<meta[^>]+og:title[^>]+content=("[^"]*"|'[^']*')""", re.I)
+
+
+def _letters(data: bytes) -> bytes:
+    """Lower-case ASCII letters only: spaces, hyphens, quotes and all else go.
+
+    Dropping non-ASCII before lower-casing loses nothing: the only characters whose lower case is
+    an ASCII letter are the Kelvin sign (k, in no stem) and dotted capital I, whose lower case
+    carries a combining dot that the article reader does not see through either.
+    """
+    return data.lower().translate(None, _NON_LETTERS)
+
+
+@cache
+def stems() -> tuple[bytes, ...]:
+    """The words an outcome needs, as letters only, with any word that holds another left out."""
+    raw = resources.files("crawler").joinpath("data/prose.toml").read_text("utf-8")
+    events = tomllib.loads(raw)["events"]
+    words = [*_CONTEXT, *(w for kind in UNGRADED_EVENTS for w in events[kind])]
+    letters = sorted({_letters(w.encode()) for w in words}, key=len)
+    kept: list[bytes] = []
+    for word in letters:
+        if word and not any(stem in word for stem in kept):
+            kept.append(word)
+    return tuple(kept)
+
+
+def _found(letters: bytes) -> bool:
+    return any(stem in letters for stem in stems())
+
+
+def _html_views(raw: bytes) -> Iterator[str]:
+    """The page's text as an HTML reader sees it (tags gone, entities read), then its og:title."""
+    text = decode_page(raw)
+    visible = _TAG.sub("", text)
+    yield html.unescape(visible) if "&" in visible else visible
+    yield from (html.unescape(m[1]) for m in _OG_TITLE.finditer(text))
+
+
+def may_report_outcome(raw: bytes) -> bool:
+    """False only when no reader could find an outcome in `raw` (a page or plain text).
+
+    Stems are searched in letters-only views of the page, so that 'Of<b>sted</b>', '&#79;fsted',
+    'OFSTED', 'monitoring\\nvisit' and UTF-16 pages are caught too. Compressed bytes cannot be read
+    here and pass, for the full reader to decide.
+    """
+    if raw.startswith(_GZIP):
+        return True
+    # The plain-text reader's view, letters only: 'monitoring\nvisit' and UTF-16 are caught too.
+    if _found(_letters(raw)):
+        return True
+    return any(_found(_letters(view.encode("ascii", "ignore"))) for view in _html_views(raw))
