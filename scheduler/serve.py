@@ -40,8 +40,9 @@ def serve_forever(config: Config, *, tick_seconds: int = 60) -> None:
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # Let a running pass finish, so its leases are released and its alerts are queued.
         logger.info("serve stopping signal=%d", signum)
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
