@@ -242,3 +242,6 @@ def pages_per_second() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench.serve_memory import main as serve_memory
+
+    serve_memory(200)
