@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from crawler.authorities import Authority, AuthorityRegistry, name_key
 
+_LIST_GAP = re.compile(r"(?:'s)?\s*(?:,|and|&|or|,\s*and)\s*")
+
 
 @dataclass(frozen=True)
 class CouncilMatch:
@@ -93,12 +95,34 @@ def _raw_matches(text: str, registry: AuthorityRegistry) -> list[tuple[CouncilMa
     return found
 
 
-def find_councils(text: str, registry: AuthorityRegistry | None = None) -> list[CouncilMatch]:
-    """Mentions of councils in text order; ambiguous short names only when the text backs them."""
+def find_councils(
+    text: str, registry: AuthorityRegistry | None = None, backed: frozenset[str] = frozenset()
+) -> list[CouncilMatch]:
+    """Mentions of councils in text order; ambiguous short names only when the text backs them.
+
+    `backed` holds ONS codes the surrounding story has already named plainly.
+    """
     registry = registry or AuthorityRegistry.load()
     raw = _raw_matches(text, registry)
-    backed = {m.authority.ons_code for m, needs_context in raw if not needs_context}
-    return [m for m, needs_context in raw if not needs_context or m.authority.ons_code in backed]
+    backed = backed | {m.authority.ons_code for m, needs_context in raw if not needs_context}
+    return [
+        m
+        for i, (m, needs_context) in enumerate(raw)
+        if not needs_context or m.authority.ons_code in backed or _listed_with_council(text, raw, i)
+    ]
+
+
+def _listed_with_council(text: str, raw: list[tuple[CouncilMatch, bool]], i: int) -> bool:
+    """'Camden and Sutton': an ambiguous name in a list with a plain council name is a council."""
+    match = raw[i][0]
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(raw) or raw[j][1]:
+            continue
+        other = raw[j][0]
+        gap = text[other.end : match.start] if j < i else text[match.end : other.start]
+        if _LIST_GAP.fullmatch(gap):
+            return True
+    return False
 
 
 def councils_named(text: str, registry: AuthorityRegistry | None = None) -> list[Authority]:

@@ -1,0 +1,224 @@
+"""Grades read from one clause and tied to judgement areas: 'good for leaders and care leavers'.
+
+A grade with no area is the overall grade. Weak grade words ('good', 'poor') count only after a
+rating word or inside quotes, so that ordinary English is not read as a judgement.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.parsers.article_phrases import (
+    all_areas_regex,
+    area_key,
+    area_regex,
+    grade_key,
+    grade_regex,
+    has_any,
+    words,
+)
+from crawler.vocabulary import squash
+
+_QUOTES = "'\"‘’“”"
+_RATING_VERBS = ("rated", "judged", "graded", "deemed", "rating", "judgement")
+_AFTER_LINK = re.compile(
+    r"^[\s'’”\"]*(?:(?:rating|grade|judgements?)\s+)?(?:,\s*)?(?:(?:for|in|on|across|at|to)\s+)?"
+    r"(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?"
+    r"(?:(?:the\s+)?(?:domains?|areas?|judgements?)\s+(?:of|including|for|on)\s+)?(?:the\s+)?"
+    r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
+    re.I,
+)
+_LIST_LINK = re.compile(
+    r"^\s*(?:,|and|&|,\s*and)\s*(?:(?:for|in)\s+)?(?:the\s+)?"
+    r"(?:experiences?(?:\s+and\s+progress)?\s+of\s+(?:the\s+)?)?$",
+    re.I,
+)
+# What may stand between a grade and the area it is for: "good services for care leavers".
+_AREA_NEXT = re.compile(
+    r"[\s'’”\"]*(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?(?:the\s+)?", re.I
+)
+_LIST_START = re.compile(
+    r"^\s*(?:(?:for|in)\s+)?(?:the\s+)?(?:experiences?(?:\s+and\s+progress)?\s+of\s+)?$", re.I
+)
+# What may stand between an area and the grade it is the subject of: "as", "were all judged".
+_SUBJECT_GAP = re.compile(
+    r"[\s'’”\"]*(?:(?:was|were|is|are|has|have|been|being|also|all|both|again|now|still|"
+    r"judged|rated|graded|assessed|deemed|found|to|be|as|received?|got|achieved|awarded|"
+    r"given|require[sd]?|requiring)[\s'‘“\"]+)*(?:as|judged|rated|graded|was|were|is|are|been|"
+    r"received?|got|achieved|awarded|given)?[\s'‘“\"]*",
+    re.I,
+)
+_AS_WAS = re.compile(r"^[^.;]{0,20}?,?\s*(?:as|and so)\s+(?:was|were|did|is|are)\b", re.I)
+# The SIF's formal title lists areas ("services for children in need of help and protection,
+# children looked after and care leavers"); they name the inspection, not a judgement.
+_SERVICE_TITLE = re.compile(r"services\s+for\s+(?:the\s+)?$", re.I)
+_CHAIN_GAP = re.compile(r"^\s*(?:,|and|,\s*and)\s*(?:the\s+)?$", re.I)
+_GRADE_PAIR = re.compile(r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*")
+_BEFORE_REACH = 60
+
+# (grade key, area keys, start, end) for one grade in a clause.
+GradeRead = tuple[str, list[str], int, int]
+
+
+def _next_word(text: str) -> str | None:
+    match = re.match(r"[\s'’”\"]*([A-Za-z]+)", text)
+    return match[1].lower() if match else None
+
+
+def _is_grade(clause: str, match: re.Match[str]) -> bool:
+    key = grade_key(match[0])
+    if key is None or (match[0].lower() == "ri" and match[0] != "RI"):
+        return False
+    after = clause[match.end() :]
+    following = _next_word(after)
+    names_area = bool(_AREA_NEXT.match(after)) and _starts_area(after)
+    if following in words("grades", "not_after") and not names_area:
+        return False
+    if key not in words("grades", "weak"):
+        return True
+    before = clause[: match.start()].rstrip()
+    if before.endswith(tuple(_QUOTES)) and after.lstrip()[:1] in _QUOTES:
+        return True
+    previous = re.findall(r"[a-z]+", before.lower())
+    rated = any(w in _RATING_VERBS for w in previous[-8:])
+    if _ends_in_area(before) and any(w in _RATING_VERBS for w in previous):
+        return True  # "children in care good": a list that drops the verb after the first item
+    cued = rated or any(w in words("grades", "cues_before") for w in previous[-3:])
+    allowed = following is None or following in words("grades", "allowed_after")
+    return cued and (allowed or names_area)
+
+
+def _starts_area(after: str) -> bool:
+    rest = after[_AREA_NEXT.match(after).end() :]  # type: ignore[union-attr]
+    found = area_regex()[0].match(rest)
+    return found is not None and squash(found[0]) != "overall"
+
+
+def _ends_in_area(before: str) -> bool:
+    return any(m.end() == len(before) for m in area_regex()[0].finditer(before))
+
+
+def _linked_after(
+    clause: str,
+    end: int,
+    areas: list[re.Match[str]],
+    stop: int,
+    first: re.Pattern[str] | None = None,
+) -> list[re.Match[str]]:
+    """Areas named right after a grade: "'good' for leaders and for care leavers"."""
+    linked: list[re.Match[str]] = []
+    cursor, link = end, first or _AFTER_LINK
+    for area in areas:
+        if area.start() < cursor or area.start() >= stop:
+            continue
+        if not link.match(clause[cursor : area.start()]):
+            break
+        linked.append(area)
+        cursor, link = area.end(), _LIST_LINK
+    return linked
+
+
+def real_grades(clause: str) -> list[re.Match[str]]:
+    """Grade words used as grades; 'good or outstanding' is talk about grades, not one."""
+    grades = [m for m in grade_regex().finditer(clause) if _is_grade(clause, m)]
+    paired = {
+        i
+        for i in range(len(grades) - 1)
+        if _GRADE_PAIR.fullmatch(clause[grades[i].end() : grades[i + 1].start()])
+    }
+    return [g for i, g in enumerate(grades) if i not in paired and i - 1 not in paired]
+
+
+def _linked_before(
+    clause: str, areas: list[re.Match[str]], floor: int, grade: re.Match[str], used: set[int]
+) -> list[re.Match[str]]:
+    """Areas named as the subject before a grade: 'leaders were judged outstanding'."""
+    linked = [
+        a
+        for a in areas
+        if floor <= a.start()
+        and a.end() <= grade.start()
+        and a.start() not in used
+        and a.start() not in _title_areas(clause, areas)
+    ]
+    return linked if linked and grade.start() - linked[-1].end() <= _BEFORE_REACH else []
+
+
+def _title_areas(clause: str, areas: list[re.Match[str]]) -> set[int]:
+    """Starts of areas in a list that follows 'services for': the inspection's title."""
+    titled: set[int] = set()
+    chain: list[re.Match[str]] = []
+    for area in areas:
+        if chain and not _CHAIN_GAP.match(clause[chain[-1].end() : area.start()]):
+            chain = []
+        chain.append(area)
+        if _SERVICE_TITLE.search(clause[: chain[0].start()]):
+            titled.add(area.start())
+    return titled
+
+
+def _owned_by_next(
+    clause: str, areas: list[re.Match[str]], grades: list[re.Match[str]]
+) -> set[int]:
+    """Areas that are the subject of the grade after them ('leaders as good', 'X was judged RI').
+
+    Such an area is not a list item of the grade before it, even after a comma.
+    """
+    owned: set[int] = set()
+    for area in areas:
+        following = next((g for g in grades if g.start() >= area.end()), None)
+        if following is not None and _SUBJECT_GAP.fullmatch(clause[area.end() : following.start()]):
+            owned.add(area.start())
+    return owned
+
+
+def _continued(clause: str, end: int, areas: list[re.Match[str]], stop: int) -> list[re.Match[str]]:
+    """Areas that share a grade by 'as was adoption performance' or 'and so were care leavers'."""
+    tail = clause[end:stop]
+    match = _AS_WAS.search(tail)
+    if match is None:
+        return []
+    return _linked_after(clause, end + match.end(), areas, stop, _LIST_START)
+
+
+def _pseudo_area(clause: str, start: int, stop: int) -> str | None:
+    """'all' when the grade covers every area ('good in every area'), 'rest' for 'the other two'."""
+    around = clause[max(0, start - 40) : stop]
+    if all_areas_regex().search(around):
+        return "all"
+    if has_any(clause[start:stop], words("grades", "other_areas")):
+        return "rest"
+    return None
+
+
+def pair_grades(clause: str) -> list[GradeRead]:
+    """(grade, area keys, span) for every grade in the clause; no area means the overall grade."""
+    grades = real_grades(clause)
+    areas = [m for m in area_regex()[0].finditer(clause) if not _in_all_areas(clause, m)]
+    owned = _owned_by_next(clause, areas, grades)
+    used: set[int] = set()
+    pairs: list[GradeRead] = []
+    for i, grade in enumerate(grades):
+        stop = grades[i + 1].start() if i + 1 < len(grades) else len(clause)
+        free = [a for a in areas if a.start() not in owned or a.start() > stop]
+        linked = _linked_after(clause, grade.end(), free, stop)
+        if not linked:
+            linked = _linked_before(clause, areas, grades[i - 1].end() if i else 0, grade, used)
+        elif [area_key(a[0]) for a in linked] == ["overall"]:
+            # "Leadership was rated 'good' overall": the subject is the area, not the council.
+            floor = grades[i - 1].end() if i else 0
+            subject = [
+                a for a in areas if a.start() in owned and floor <= a.start() < grade.start()
+            ]
+            linked = subject or linked
+        linked += _continued(clause, grade.end(), areas, stop)
+        used.update(a.start() for a in linked)
+        keys = [area_key(a[0]) for a in linked]
+        pseudo = None if keys else _pseudo_area(clause, grade.start(), stop)
+        keys = keys or [pseudo or "overall"]
+        pairs.append((grade_key(grade[0]) or "", keys, grade.start(), grade.end()))
+    return pairs
+
+
+def _in_all_areas(clause: str, area: re.Match[str]) -> bool:
+    return squash(area[0]) == "overall" and clause[area.end() :].lstrip().startswith("effective")

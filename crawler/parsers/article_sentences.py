@@ -1,0 +1,121 @@
+"""A story cut into sentences and clauses, each clause with its tense (the news, or history).
+
+Tense decides which grade is the event being reported and which is what the council had before.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from crawler.parsers.article_phrases import area_regex, has_any, words
+from crawler.parsers.councils_in_text import CouncilMatch, find_councils
+from crawler.parsers.html_text import is_boilerplate_line
+from crawler.parsers.prose_dates import years_in
+
+_LEAD_SENTENCES = 3
+_ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "Rev.")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+# A numbered table row ("2.1 Adoption performance Good") must not split at its own number.
+_ROW_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)?\.?$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    index: int
+    lead: bool
+    councils: tuple[CouncilMatch, ...]
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    start: int
+    sentence: Sentence
+
+
+def _split_line(line: str) -> list[str]:
+    pieces: list[str] = []
+    for piece in _SENTENCE_END.split(line):
+        if pieces and (pieces[-1].endswith(_ABBREVIATIONS) or _ROW_NUMBER.search(pieces[-1])):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def sentences_of(title: str | None, text: str) -> list[Sentence]:
+    """Headline first, then every sentence of the body that is not page furniture."""
+    lines = [title] if title else []
+    lines += [ln for ln in text.splitlines() if ln.strip() and not is_boilerplate_line(ln)]
+    texts = [s for line in lines for s in _split_line(line.strip().lstrip("-•* "))]
+    # A short name backed once ("Camden and Sutton", "Reading Borough Council") is backed
+    # everywhere in the story, so a second pass reads every sentence with what the first found.
+    named = frozenset(m.authority.ons_code for t in texts for m in find_councils(t))
+    return [
+        Sentence(t, i, i < _LEAD_SENTENCES, tuple(find_councils(t, backed=named)))
+        for i, t in enumerate(texts)
+    ]
+
+
+def clauses_of(sentence: Sentence) -> list[Clause]:
+    folded = sentence.text.lower()
+    cuts = {0}
+    for marker in words("tense", "clause_breaks"):
+        cuts.update(m.start() for m in re.finditer(re.escape(marker), folded))
+    cuts -= {
+        cut for cut in cuts if folded.startswith(", which", cut) and _ends_in_area(folded[:cut])
+    }
+    # "looked after children" holds the break word " after ": an area is never cut in two.
+    inside = [(m.start(), m.end()) for m in area_regex()[0].finditer(sentence.text)]
+    cuts -= {cut for cut in cuts if any(a < cut < b for a, b in inside)}
+    bounds = [*sorted(cuts), len(folded)]
+    return [Clause(sentence.text[a:b], a, sentence) for a, b in itertools.pairwise(bounds)]
+
+
+def _ends_in_area(text: str) -> bool:
+    """Whether text ends with an area ('its safeguarding board'), so ', which ...' describes it."""
+    return any(m.end() == len(text.rstrip()) for m in area_regex()[0].finditer(text))
+
+
+def clause_tense(clause: Clause, ref_year: int | None) -> tuple[str, int | None]:
+    """'current', 'history' or 'dated' (a year not yet placed), and the year the clause names."""
+    text = clause.text
+    years = years_in(text)
+    if not years and not has_any(text, words("tense", "current")):
+        years = years_in(clause.sentence.text[: clause.start])[-1:]
+    return tense_of(text, years, ref_year)
+
+
+def tense_of(text: str, years: list[int], ref_year: int | None) -> tuple[str, int | None]:
+    year = max(years) if years else None
+    if has_any(text, words("tense", "history")):
+        return "history", year
+    if has_any(text, words("tense", "current")) or year is None:
+        return "current", year
+    if ref_year is not None and year < ref_year - 1:
+        return "history", year
+    if ref_year is not None and year >= ref_year:
+        return "current", year
+    # Last year's fieldwork is often this year's news: the outcome settles it against the event.
+    return "dated", year
+
+
+def segment(text: str, start: int, end: int) -> str:
+    """The comma-bounded stretch of text around [start, end)."""
+    left = text.rfind(",", 0, start) + 1
+    right = text.find(",", end)
+    return text[left : right if right >= 0 else len(text)]
+
+
+def grade_tense(
+    clause: Clause, start: int, end: int, ref_year: int | None
+) -> tuple[str, int | None]:
+    """The tense of the stretch around one grade when it has its own markers, else the clause's."""
+    around = segment(clause.text, start, end)
+    markers = words("tense", "history") + words("tense", "current")
+    if years_in(around) or has_any(around, markers):
+        return tense_of(around, years_in(around), ref_year)
+    return clause_tense(clause, ref_year)

@@ -1,0 +1,260 @@
+"""A story as a whole: its councils, the events it reports, every grade mention and its dates.
+
+Each grade mention is tied to a council (the clause's, the sentence's, or the story's focus), a
+judgement area and a tense; the outcome builder then settles which mentions are the news.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from crawler.parsers.article_grades import pair_grades
+from crawler.parsers.article_phrases import contains, has_any, prose, words
+from crawler.parsers.article_sentences import (
+    Clause,
+    Sentence,
+    clause_tense,
+    clauses_of,
+    grade_tense,
+    segment,
+    sentences_of,
+)
+from crawler.parsers.councils_in_text import CouncilMatch
+from crawler.parsers.prose_dates import DateSpan, find_date_spans
+from crawler.vocabulary import squash
+
+UNGRADED_EVENTS = ("focused_visit", "monitoring_visit", "jtai", "send_inspection")
+_NAMED_EVENTS = (*UNGRADED_EVENTS, "other")
+_PUBLISH_CUE = re.compile(r"\b(publish\w*|released?|report dated|dated|publication)\b", re.I)
+_VISIT_CUE = re.compile(
+    r"\b(inspect\w*|visit\w*|fieldwork|took place|on site|carried out|between)\b", re.I
+)
+_RELATIVE = ("today", "yesterday")
+_LEAD = 3
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One grade read from a clause, tied to an area, councils and a tense."""
+
+    grade: str
+    area: str
+    councils: tuple[str, ...]
+    tense: str  # "current", "history" or "dated" (has a year; tense settled later)
+    year: int | None
+    sentence: Sentence
+    named: bool = True  # the council is named in the grade's own clause, not carried over
+
+
+@dataclass
+class Story:
+    sentences: list[Sentence]
+    ref: date | None
+    ref_year: int | None
+    primary: list[str]
+    names: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+def read_story(title: str | None, text: str, article_date: date | None) -> Story:
+    sentences = sentences_of(title, text)
+    first = next((s for s in sentences if s.councils), None)
+    primary = codes_of(first.councils[:1]) if first else []
+    names: dict[str, str] = {}
+    for sentence in sentences:
+        for match in sentence.councils:
+            names.setdefault(match.authority.ons_code, match.text)
+    year = article_date.year if article_date else None
+    return Story(sentences, article_date, year, primary, names)
+
+
+# --- councils --------------------------------------------------------------------------------
+
+
+def codes_of(matches: Iterable[CouncilMatch]) -> list[str]:
+    return list(dict.fromkeys(m.authority.ons_code for m in matches))
+
+
+def clause_councils(clause: Clause, upto: int) -> list[str]:
+    """Councils named in the clause, preferring those before position `upto` (the subject)."""
+    inside = [
+        m
+        for m in clause.sentence.councils
+        if clause.start <= m.start < clause.start + len(clause.text)
+    ]
+    before = [m for m in inside if m.start < clause.start + upto]
+    return codes_of(before or inside)
+
+
+def _councils_for(clause: Clause, upto: int, focus: list[str]) -> tuple[str, ...]:
+    codes = clause_councils(clause, upto)
+    earlier = [m for m in clause.sentence.councils if m.start < clause.start]
+    if not codes and earlier:
+        cut = max(c.start for c in clauses_of(clause.sentence) if c.start <= earlier[-1].start)
+        codes = codes_of(m for m in earlier if m.start >= cut)
+    return tuple(codes or focus)
+
+
+# --- scope and events ------------------------------------------------------------------------
+
+
+def out_of_scope(sentences: list[Sentence]) -> bool:
+    """Stories with no Ofsted context, or led by a school, a home or another inspectorate."""
+    everything = " ".join(s.text for s in sentences)
+    specific = [w for k in UNGRADED_EVENTS for w in words("events", k)]
+    context = ["ofsted", "inspector", "inspectorate", "inspection", "inspected", *specific]
+    if not has_any(everything, context):
+        return True
+    lead = " ".join(s.text for s in sentences[:2])
+    if has_any(lead, words("subjects", "out_of_jurisdiction")):
+        return True
+    if not has_any(lead, words("subjects", "lead_excluded")):
+        return False
+    return not has_any(lead, words("subjects", "services") + specific)
+
+
+def _event_in(text: str) -> str | None:
+    folded = f" {squash(text)} "
+    found: list[tuple[int, str]] = []
+    for kind in _NAMED_EVENTS:
+        for word in words("events", kind):
+            # A plural ("regular monitoring visits") describes a series, not the event reported.
+            at = folded.find(word)
+            if at >= 0 and contains(folded, word, plural=kind == "other"):
+                found.append((at, kind))
+    return min(found)[1] if found else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A named, ungraded event (focused visit, JTAI...) and whether only a year dates it."""
+
+    kind: str
+    sentence: Sentence
+    dated: bool
+
+
+def lead_event(story: Story) -> Event | None:
+    """A pre-2013 assessment named in the headline or lead covers every council in the story."""
+    for sentence in story.sentences[:_LEAD]:
+        if _event_in(sentence.text) == "other":
+            return Event("other", sentence, False)
+    return None
+
+
+def _heading_event(sentence: Sentence) -> str | None:
+    """A short heading such as 'Focused visits' that sets the kind of the items below it."""
+    text = sentence.text.strip()
+    if len(text.split()) > 4 or text.endswith((".", ":")) or sentence.councils:
+        return None
+    folded = f" {squash(text)} "
+    for kind in UNGRADED_EVENTS:
+        if any(contains(folded, w) for w in words("events", kind)):
+            return kind
+    return None
+
+
+def events_of(story: Story) -> dict[str, Event]:
+    """The first ungraded event (focused visit, JTAI...) that each council is the subject of."""
+    events: dict[str, Event] = {}
+    focus = story.primary
+    section: str | None = None
+    for sentence in story.sentences:
+        section = _heading_event(sentence) or section
+        focus = codes_of(sentence.councils) or focus
+        if section and sentence.councils:
+            code = sentence.councils[0].authority.ons_code
+            events.setdefault(code, Event(section, sentence, False))
+        for clause in clauses_of(sentence):
+            kind = _event_in(clause.text)
+            tense = clause_tense(clause, story.ref_year)[0]
+            if kind is None or tense == "history":
+                continue
+            for code in clause_councils(clause, len(clause.text)) or focus:
+                events.setdefault(code, Event(kind, sentence, tense == "dated"))
+    return events
+
+
+def mentions_of(story: Story) -> list[Mention]:
+    """Every grade the story states, tied to its council, area and tense."""
+    found: list[Mention] = []
+    focus = story.primary
+    for sentence in story.sentences:
+        for clause in clauses_of(sentence):
+            found += _clause_mentions(clause, story, focus)
+        focus = codes_of(sentence.councils[-1:]) or focus
+    return found
+
+
+def _clause_mentions(clause: Clause, story: Story, focus: list[str]) -> list[Mention]:
+    if has_any(clause.text, words("subjects", "excluded")):
+        return []
+    found: list[Mention] = []
+    for grade, keys, start, end in pair_grades(clause.text):
+        if has_any(segment(clause.text, start, end), words("tense", "skip")):
+            continue
+        tense, year = grade_tense(clause, start, end, story.ref_year)
+        codes = _councils_for(clause, start, focus)
+        named = bool(clause_councils(clause, start))
+        found += [Mention(grade, k, codes, tense, year, clause.sentence, named) for k in keys]
+    return found
+
+
+def is_pilot(story: Story) -> bool:
+    return any(
+        has_any(c.text, words("pilot", "words")) and clause_tense(c, story.ref_year)[0] != "history"
+        for s in story.sentences
+        for c in clauses_of(s)
+    )
+
+
+def send_outcome_of(story: Story) -> str | None:
+    text = f" {squash(story.text)} "
+    pairs = [(p, k) for k, wordings in prose()["send_outcomes"].items() for p in wordings]
+    for phrase, key in sorted(pairs, key=lambda pair: -len(pair[0])):
+        if phrase in text:
+            return key
+    return None
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def _dated_spans(story: Story, cue: re.Pattern[str]) -> list[tuple[DateSpan, Sentence]]:
+    spans: list[tuple[DateSpan, Sentence]] = []
+    for sentence in story.sentences:
+        for clause in clauses_of(sentence):
+            if clause_tense(clause, None)[0] == "history":
+                continue
+            for span in find_date_spans(clause.text, story.ref):
+                if _nearest_cue(clause.text, span) is cue:
+                    spans.append((span, sentence))
+    return spans
+
+
+def _nearest_cue(text: str, span: DateSpan) -> re.Pattern[str] | None:
+    best: tuple[int, re.Pattern[str] | None] = (10**6, None)
+    for cue in (_PUBLISH_CUE, _VISIT_CUE):
+        for m in cue.finditer(text):
+            gap = span.pos - m.end() if m.end() <= span.pos else m.start() - span.end_pos
+            if 0 <= gap < best[0]:
+                best = (gap, cue)
+    return best[1]
+
+
+def published_of(story: Story) -> tuple[date | None, Sentence | None]:
+    spans = [(s, st) for s, st in _dated_spans(story, _PUBLISH_CUE) if s.precision == "day"]
+    spans.sort(key=lambda pair: pair[0].text.lower() in _RELATIVE)
+    return (spans[0][0].start, spans[0][1]) if spans else (None, None)
+
+
+def fieldwork_of(story: Story) -> tuple[DateSpan | None, Sentence | None]:
+    spans = _dated_spans(story, _VISIT_CUE)
+    spans = [(s, st) for s, st in spans if s.text.lower() not in _RELATIVE]
+    return spans[0] if spans else (None, None)
