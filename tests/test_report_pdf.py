@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import date
 from functools import cache
@@ -10,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ParseError
+from crawler.parsers.report_common import LEAD_GUARD, ReportText, StoredPages, squash
+from crawler.parsers.report_ilacs import ilacs_grades
+from crawler.parsers.report_pages import PageSource
 from crawler.parsers.report_pdf import parse_report_pdf
 from crawler.records import InspectionOutcome
 from scheduler.demo.reportgen import ReportSpec, make_report_pdf
@@ -275,3 +280,173 @@ def test_pdf_that_is_no_ofsted_report_is_a_parse_error() -> None:
     data = _letter_pdf("Minutes of the parish council", "Members discussed the village hall roof.")
     with pytest.raises(ParseError, match="not a recognised"):
         parse_report_pdf(data)
+
+
+# Loud failure: a broken report is a one-line ParseError naming what is wrong, never partial data.
+
+
+def _one_line_error(data: bytes, match: str) -> str:
+    with pytest.raises(ParseError, match=match) as caught:
+        parse_report_pdf(data)
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("area", ["leaders", "help_and_protection", "care_leavers", "overall"])
+def test_grade_outside_the_scale_is_named(area: str) -> None:
+    spec = _spec(overall="Excellent") if area == "overall" else _spec()
+    if area != "overall":
+        spec = _spec(judgements={**spec.judgements, area: "Excellent"})
+    message = _one_line_error(make_report_pdf(spec), "no grade on the scale")
+    assert "Excellent" in message
+
+
+def test_grade_outside_the_scale_is_named_when_grades_are_printed_above_labels() -> None:
+    page = (
+        "Judgement Grade Good The impact of leaders on social work practice with children and "
+        "families Very strong The experiences and progress of children who need help and "
+        "protection Good The experiences and progress of children in care and care leavers "
+        "Good Overall effectiveness Leaders know their services well."
+    )
+    with pytest.raises(ParseError, match=r"'The impact of leaders .* Very strong'"):
+        ilacs_grades(ReportText.of([page]))
+
+
+@pytest.mark.parametrize(
+    ("judgements", "missing"),
+    [
+        (
+            {"leaders": "good", "children_in_care": "good", "care_leavers": "good"},
+            "no help_and_protection row",
+        ),
+        (
+            {"leaders": "good", "help_and_protection": "good"},
+            "no children_in_care_and_care_leavers",
+        ),
+        (
+            {"leaders": "good", "help_and_protection": "good", "children_in_care": "good"},
+            "no care_leavers row",
+        ),
+    ],
+    ids=["no-help-and-protection", "combined-era-without-combined-row", "split-without-leavers"],
+)
+def test_ilacs_report_missing_a_judgement_names_it(
+    judgements: dict[str, str], missing: str
+) -> None:
+    _one_line_error(make_report_pdf(_spec(judgements=judgements)), f"incomplete: {missing}")
+
+
+SIF_OPENING = (
+    "Leeds City Council",
+    "Inspection of services for children in need of help and protection, children looked after "
+    "and care leavers",
+    "Inspection date: 20 January 2015 - 11 February 2015",
+    "Report published: 27 March 2015",
+)
+SIF_ROWS = (
+    "1. Children who need help and protection Good",
+    "2. Children looked after and achieving permanence Good",
+    "2.1 Adoption performance Not judged",
+    "2.2 Experiences and progress of care leavers Good",
+    "3. Leadership, management and governance Good",
+)
+
+
+def test_hand_built_sif_summary_parses() -> None:
+    data = _letter_pdf(*SIF_OPENING, "Children's services in Leeds are good", *SIF_ROWS)
+    [outcome] = parse_report_pdf(data)
+    assert (outcome.framework, outcome.overall, outcome.local_authority) == ("SIF", "good", "Leeds")
+    assert set(outcome.judgement_map) == {
+        "help_and_protection",
+        "children_in_care",
+        "care_leavers",
+        "leaders",
+    }
+
+
+@pytest.mark.parametrize(
+    ("dropped", "match"),
+    [(0, "no help_and_protection row"), (1, "no children_in_care row"), (4, "no leaders row")],
+)
+def test_sif_report_missing_a_key_judgement_names_it(dropped: int, match: str) -> None:
+    rows = [row for index, row in enumerate(SIF_ROWS) if index != dropped]
+    data = _letter_pdf(*SIF_OPENING, "Children's services in Leeds are good", *rows)
+    _one_line_error(data, match)
+
+
+def test_sif_row_with_a_grade_outside_the_scale_is_named() -> None:
+    spec = _spec(kind="sif", judgements={"leaders": "Exemplary", "help_and_protection": "good"})
+    message = _one_line_error(make_report_pdf(spec), "has no grade")
+    assert "Leadership, management and governance" in message and "Exemplary" in message
+
+
+def test_sif_report_without_its_overall_judgement_is_a_parse_error() -> None:
+    _one_line_error(_letter_pdf(*SIF_OPENING, *SIF_ROWS), "no overall judgement")
+
+
+SEND_2023_OPENING = (
+    "Area SEND inspection of Bury Local Area Partnership",
+    "Inspection dates: 4 to 8 March 2024",
+    "Dates of previous inspection: 6 to 10 March 2017",
+    "Inspection outcome",
+)
+SEND_2023_POSITIVE = (
+    "The local area partnership's special educational needs and/or disabilities (SEND) "
+    "arrangements typically lead to positive experiences and outcomes for children and young "
+    "people with SEND."
+)
+
+
+def test_area_send_report_gives_its_outcome() -> None:
+    [outcome] = parse_report_pdf(_letter_pdf(*SEND_2023_OPENING, SEND_2023_POSITIVE))
+    assert (outcome.framework, outcome.send_outcome) == ("SEND2023", "positive")
+    assert outcome.local_authority == "Bury"
+
+
+def test_area_send_report_without_its_outcome_phrase_is_a_parse_error() -> None:
+    finding = "Leaders know the area well and have plans to improve the support for children."
+    _one_line_error(_letter_pdf(*SEND_2023_OPENING, finding), "no recognisable inspection outcome")
+
+
+@pytest.mark.parametrize("kind", ["sif", "focused_visit"])
+def test_unresolved_council_is_kept_with_low_confidence_in_every_family(kind: str) -> None:
+    judgements = {"help_and_protection": "good", "leaders": "good"} if kind == "sif" else {}
+    spec = _spec(authority="Atlantis", kind=kind, judgements=judgements)
+    spec = _spec(**{**spec.__dict__, "overall": "good" if kind == "sif" else None})
+    [outcome] = parse_report_pdf(make_report_pdf(spec))
+    assert outcome.local_authority is None and outcome.name_as_printed == "Atlantis"
+    assert outcome.confidence < 0.7
+
+
+# Lazy reading: a guard picks the pages a search reads, and the cheap page text is faithful.
+
+
+class _CountingPages(StoredPages):
+    def __init__(self, pages: tuple[str, ...]) -> None:
+        super().__init__(pages)
+        object.__setattr__(self, "read", [])
+
+    def text(self, index: int) -> str:
+        self.read.append(index)  # type: ignore[attr-defined]
+        return super().text(index)
+
+
+def test_guarded_search_reads_only_the_pages_that_can_hold_the_text() -> None:
+    pages = _CountingPages(("Title", "Body text.", "The inspection team Lead inspector: Jo Bloggs"))
+    text = ReportText(pages)
+    assert list(text.pages_where(LEAD_GUARD)) == [pages.pages[2]]
+    assert text.flat_where(LEAD_GUARD, spill=1) == "The inspection team Lead inspector: Jo Bloggs"
+    assert set(pages.read) == {2}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", ["ilacs", "sif", "focused_visit"])
+def test_cheap_page_text_agrees_with_full_extraction(kind: str) -> None:
+    spec = _spec(kind=kind, paragraphs=_spec().paragraphs * 12)
+    if kind == "sif":
+        spec = _spec(**{**spec.__dict__, "judgements": {"leaders": "good"}, "overall": "good"})
+    reader = PdfReader(io.BytesIO(make_report_pdf(spec)))
+    source = PageSource(reader, 100)
+    assert len(source) >= 3
+    for index in range(len(source)):
+        hint = source.hint(index)
+        assert hint == squash(reader.pages[index].extract_text())

@@ -85,6 +85,23 @@ SPECS = {
         overall="good",
         published=date(2015, 3, 27),
     ),
+    "sif-long-without-lscb": ReportSpec(
+        authority="Cornwall",
+        kind="sif",
+        start=date(2016, 5, 9),
+        end=date(2016, 6, 2),
+        lead_inspector="Anil Mistry",
+        judgements={
+            "help_and_protection": "inadequate",
+            "children_in_care": "requires_improvement",
+            "adoption": "good",
+            "care_leavers": "requires_improvement",
+            "leaders": "inadequate",
+        },
+        overall="inadequate",
+        # Enough body for many pages, so the lead inspector sits on the last one.
+        paragraphs=("Managers check casework regularly and staff know children well. " * 5,) * 40,
+    ),
 }
 EXPECTED_COUNCIL = {
     "ilacs-combined-2019": "Barking and Dagenham",
@@ -93,6 +110,7 @@ EXPECTED_COUNCIL = {
     "focused-visit": "Barnsley",
     "monitoring-visit": "Kent",
     "sif-with-lscb": "Leeds",
+    "sif-long-without-lscb": "Cornwall",
 }
 EVENT_TYPES = {"ilacs": "inspection", "sif": "inspection"}
 

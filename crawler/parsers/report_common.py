@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from crawler.authorities import Authority, AuthorityRegistry
 from crawler.parsers.dates import parse_date, parse_date_range
@@ -31,25 +33,80 @@ _INSPECTOR_TITLES = re.compile(
     r"|\bsocial care regulatory inspector\b",
     re.IGNORECASE,
 )
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+LEAD_GUARD = re.compile(r"leadinspector|reportinginspector")
 _NAME = re.compile(r"^[A-Z][A-Za-z'\-]+(?: (?:[A-Z][A-Za-z'\-.]*|de|van|von|le|la))+$")
 
 
+class PageReader(Protocol):
+    """Where a report's page texts come from: extracted on demand, with a cheap pre-check."""
+
+    def __len__(self) -> int: ...
+
+    def text(self, index: int) -> str: ...
+
+    def may_hold(self, index: int, guard: re.Pattern[str]) -> bool: ...
+
+
 @dataclass(frozen=True)
-class ReportText:
-    """The text of a report: each page as extracted, plus flattened forms for searching."""
+class StoredPages:
+    """Page texts already in memory; a page may hold what its squashed text matches."""
 
     pages: tuple[str, ...]
-    flat_pages: tuple[str, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "flat_pages", tuple(flatten(p) for p in self.pages))
+    def __len__(self) -> int:
+        return len(self.pages)
+
+    def text(self, index: int) -> str:
+        return self.pages[index]
+
+    def may_hold(self, index: int, guard: re.Pattern[str]) -> bool:
+        return guard.search(squash(self.pages[index])) is not None
+
+
+class ReportText:
+    """The text of a report: each page read when first needed, and flattened once for searching.
+
+    A guard is a pattern over squashed page text (see squash) that every page holding the
+    wanted text must match, so the search can skip the pages that cannot hold it unread.
+    """
+
+    def __init__(self, source: PageReader) -> None:
+        self._source = source
+        self._flat: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, pages: Sequence[str]) -> ReportText:
+        return cls(StoredPages(tuple(pages)))
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def page(self, index: int) -> str:
+        return self._source.text(index)
 
     def flat(self, first: int = 0, last: int | None = None) -> str:
         """Pages first..last (0-based, end exclusive) as one line of text, case kept."""
-        return " ".join(self.flat_pages[first:last])
+        return " ".join(self._flat_page(i) for i in range(len(self))[first:last])
 
     def lower(self, first: int = 0, last: int | None = None) -> str:
         return self.flat(first, last).lower()
+
+    def pages_where(self, guard: re.Pattern[str], *, reverse: bool = False) -> Iterator[str]:
+        """The pages that may hold what guard stands for, read one at a time in order."""
+        order = range(len(self) - 1, -1, -1) if reverse else range(len(self))
+        return (self.page(i) for i in order if self._source.may_hold(i, guard))
+
+    def flat_where(self, guard: re.Pattern[str], spill: int = 0) -> str:
+        """Like flat(), over the pages guard admits and the spill pages after each of them."""
+        admitted = [i for i in range(len(self)) if self._source.may_hold(i, guard)]
+        chosen = sorted({j for i in admitted for j in range(i, min(i + spill + 1, len(self)))})
+        return " ".join(self._flat_page(i) for i in chosen)
+
+    def _flat_page(self, index: int) -> str:
+        if index not in self._flat:
+            self._flat[index] = flatten(self.page(index))
+        return self._flat[index]
 
 
 @dataclass(frozen=True)
@@ -68,6 +125,11 @@ class Header:
 def flatten(text: str) -> str:
     """One line: straight quotes, plain dashes and single spaces, case kept."""
     return " ".join(text.translate(_QUOTES).split())
+
+
+def squash(text: str) -> str:
+    """Lower-case letters and digits only, the form page guards are written against."""
+    return _NOT_ALNUM.sub("", text.lower())
 
 
 def grade_of(text: str) -> str | None:

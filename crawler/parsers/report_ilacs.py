@@ -15,6 +15,13 @@ from crawler.parsers.report_tables import Row, after, read_table
 _COMBINED = "children_in_care_and_care_leavers"
 _SPLIT = ("children_in_care", "care_leavers")
 _CORE = ("leaders", "help_and_protection")
+_TABLE_PAGES = 3
+_ROW_START = re.compile(
+    r"\b(?:the impact of leaders|the experiences and progress of|overall effectiveness)\b",
+    re.IGNORECASE,
+)
+_MAIN_FINDINGS = re.compile(r"record of main findings", re.IGNORECASE)
+_MAIN_FINDINGS_GUARD = re.compile(r"recordofmainfindings")
 
 ILACS_TITLES = [
     re.compile(
@@ -83,29 +90,33 @@ def _body_headings(flat: str) -> list[Row]:
     return rows
 
 
-def _consistent(judgements: dict[str, str]) -> bool:
-    has_core = all(key in judgements for key in _CORE)
-    split = all(key in judgements for key in _SPLIT)
-    combined = _COMBINED in judgements
-    partial_split = any(key in judgements for key in _SPLIT) and not split
-    return has_core and (split != combined) and not partial_split
+def _gaps(judgements: dict[str, str]) -> str | None:
+    """What the judgements lack for either ILACS layout, or None when they are whole."""
+    missing = [key for key in _CORE if key not in judgements]
+    split = [key for key in _SPLIT if key in judgements]
+    if split and _COMBINED in judgements:
+        return f"both the {_COMBINED} row and the {' and '.join(split)} rows"
+    if split:
+        missing += [key for key in _SPLIT if key not in judgements]
+    elif _COMBINED not in judgements:
+        missing.append(f"{_COMBINED} (or {' and '.join(_SPLIT)})")
+    return f"no {', '.join(missing)} row" if missing else None
 
 
 def ilacs_grades(text: ReportText) -> Grades:
     """The first-page table; rows the table lost are taken from the body headings."""
-    region = after(text.flat(0, 3), r"\bjudgement\s+grade\b")
+    region = after(text.flat(0, _TABLE_PAGES), r"\bjudgement\s+grade\b")
     if region is None:
         raise ParseError("ILACS report has no judgement table")
-    rows = read_table(region, classify_ilacs)
-    table = {r.area: r for r in rows}
-    complete = True
-    if not _consistent({k: r.grade for k, r in table.items() if k != "overall"}):
-        complete = False
-        for row in _body_headings(text.flat()):
+    table = {r.area: r for r in read_table(region, classify_ilacs, _ROW_START)}
+    complete = _gaps({k: r.grade for k, r in table.items() if k != "overall"}) is None
+    if not complete:
+        for row in _body_headings(text.flat(0, _TABLE_PAGES)):
             table.setdefault(row.area, row)
     judgements = {k: r.grade for k, r in table.items() if k != "overall"}
-    if not _consistent(judgements):
-        raise ParseError(f"ILACS judgement table is incomplete: {sorted(judgements)}")
+    gaps = _gaps(judgements)
+    if gaps:
+        raise ParseError(f"ILACS judgement table is incomplete: {gaps}")
     overall = table["overall"].grade if "overall" in table else None
     evidence = tuple(r.printed for r in table.values())
     return Grades(overall, judgements, evidence, complete)
@@ -129,8 +140,9 @@ def classify_pre2013(label: str) -> str | None:
 
 def pre2013_grades(text: ReportText) -> Grades:
     """The 'Record of main findings' table, which comes last in these reports."""
-    flat = text.flat()
-    starts = [m.end() for m in re.finditer(r"record of main findings", flat, re.IGNORECASE)]
+    # The table can run on to the page after its heading.
+    flat = text.flat_where(_MAIN_FINDINGS_GUARD, spill=1)
+    starts = [m.end() for m in _MAIN_FINDINGS.finditer(flat)]
     rows: list[Row] = []
     for start in reversed(starts):
         rows = read_table(flat[start : start + 1500], classify_pre2013)

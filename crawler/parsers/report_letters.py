@@ -54,6 +54,10 @@ _NO_PRIORITY = re.compile(
     re.IGNORECASE,
 )
 _PRIORITY = re.compile(r"\bareas? (?:for|of) priority action", re.IGNORECASE)
+# Guards over squashed page text (see ReportText): a page without these cannot hold the above.
+PRIORITY_GUARD = re.compile(r"priorityaction")
+WSOA_GUARD = re.compile(r"writtenstatementofaction")
+_SIGNATURE_GUARD = re.compile(r"yourssincerely")
 
 
 def send2023_outcome(flat: str) -> tuple[str | None, str | None]:
@@ -114,7 +118,7 @@ def visit_dates(flat: str) -> tuple[date | None, date | None, str | None]:
 
 def signed_inspector(text: ReportText) -> str | None:
     """The name signed under 'Yours sincerely', when a letter prints no lead inspector line."""
-    for page in reversed(text.pages):
+    for page in text.pages_where(_SIGNATURE_GUARD, reverse=True):
         lines = [line.strip() for line in page.splitlines() if line.strip()]
         for index, line in enumerate(lines):
             if line.lower().startswith("yours sincerely") and index + 1 < len(lines):

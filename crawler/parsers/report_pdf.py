@@ -20,6 +20,7 @@ from pypdf.errors import PyPdfError
 from crawler.errors import ParseError
 from crawler.parsers import report_letters as letters
 from crawler.parsers.report_common import (
+    LEAD_GUARD,
     Header,
     ReportText,
     clean_inspectors,
@@ -36,6 +37,7 @@ from crawler.parsers.report_ilacs import (
     ilacs_grades,
     pre2013_grades,
 )
+from crawler.parsers.report_pages import PageSource
 from crawler.parsers.report_sif import SIF_TITLES, lscb_review_grades, sif_grades
 from crawler.records import InspectionOutcome, sort_judgements
 
@@ -48,44 +50,44 @@ _ILACS_2026 = date(2026, 4, 1)
 
 @dataclass(frozen=True)
 class _Family:
-    """How one kind of report is read: its titles, whether it needs every page, its grades."""
+    """How one kind of report is read: its titles, the event it records and its framework."""
 
     name: str
     event_type: str
     framework: str
     titles: list[re.Pattern[str]]
-    all_pages: bool
 
 
 _FAMILIES = {
-    "ilacs": _Family("ilacs", "inspection", "ILACS", ILACS_TITLES, False),
-    "sif": _Family("sif", "inspection", "SIF", SIF_TITLES, True),
-    "lscb": _Family("lscb", "inspection", "SIF", SIF_TITLES, True),
-    "pre2013": _Family("pre2013", "inspection", "pre2013", PRE2013_TITLES, True),
-    "send2023": _Family("send2023", "send_inspection", "SEND2023", letters.SEND_TITLES, True),
-    "send2016": _Family("send2016", "send_inspection", "SEND2016", letters.SEND_TITLES, True),
-    "focused_visit": _Family("focused_visit", "focused_visit", "ILACS", letters.VISIT_TITLES, True),
+    "ilacs": _Family("ilacs", "inspection", "ILACS", ILACS_TITLES),
+    "sif": _Family("sif", "inspection", "SIF", SIF_TITLES),
+    "lscb": _Family("lscb", "inspection", "SIF", SIF_TITLES),
+    "pre2013": _Family("pre2013", "inspection", "pre2013", PRE2013_TITLES),
+    "send2023": _Family("send2023", "send_inspection", "SEND2023", letters.SEND_TITLES),
+    "send2016": _Family("send2016", "send_inspection", "SEND2016", letters.SEND_TITLES),
+    "focused_visit": _Family("focused_visit", "focused_visit", "ILACS", letters.VISIT_TITLES),
     "monitoring_visit": _Family(
-        "monitoring_visit", "monitoring_visit", "ILACS", letters.VISIT_TITLES, True
+        "monitoring_visit", "monitoring_visit", "ILACS", letters.VISIT_TITLES
     ),
-    "jtai": _Family("jtai", "jtai", "unknown", letters.JTAI_TITLES, True),
+    "jtai": _Family("jtai", "jtai", "unknown", letters.JTAI_TITLES),
 }
+_LETTERS = ("focused_visit", "monitoring_visit", "jtai")
 
 
 def parse_report_pdf(
     data: bytes, *, url: str | None = None, published: date | None = None
 ) -> list[InspectionOutcome]:
     """The outcome an Ofsted report PDF records, as a one-item list; ParseError if unreadable."""
-    reader = _open(data)
-    text = _extract(reader, _FIRST_PAGES)
+    # Pages are read lazily: each field's search reads only the pages that can hold it.
+    text = ReportText(PageSource(_open(data), _MAX_PAGES))
+    if not text.flat(0, _FIRST_PAGES).strip():
+        raise ParseError("PDF has no extractable text (a scanned image?)")
     family = _FAMILIES[detect_family(text)]
-    if family.all_pages and len(reader.pages) > _FIRST_PAGES:
-        text = _extract(reader, _MAX_PAGES)
     header = _header(text, family, published)
     grades, send_outcome, extra_evidence = _read_outcome(text, family)
     priority, priority_line = (None, None)
-    if family.event_type in ("focused_visit", "monitoring_visit", "jtai"):
-        priority, priority_line = letters.priority_action(text.flat())
+    if family.event_type in _LETTERS:
+        priority, priority_line = letters.priority_action(text.flat_where(letters.PRIORITY_GUARD))
     framework = _framework(family, header.start)
     outcome = InspectionOutcome(
         local_authority=header.authority.short_name if header.authority else None,
@@ -135,21 +137,6 @@ def _open(data: bytes) -> PdfReader:
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ParseError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
     return reader
-
-
-def _extract(reader: PdfReader, count: int) -> ReportText:
-    pages = reader.pages
-    texts: list[str] = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for page in list(pages)[:count]:
-                texts.append(page.extract_text() or "")
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise ParseError(f"unreadable PDF text: {type(exc).__name__}: {exc}") from exc
-    if not any(t.strip() for t in texts):
-        raise ParseError("PDF has no extractable text (a scanned image?)")
-    return ReportText(tuple(texts))
 
 
 def _named_first(text: str, wanted: str, other: str) -> bool:
@@ -215,13 +202,15 @@ def _dates(text: ReportText, family: _Family) -> tuple[date | None, date | None,
 
 def _lead_inspector(text: ReportText, family: _Family) -> str | None:
     if family.name.startswith("send"):
-        return letters.send_lead_inspector(text.flat()) or letters.signed_inspector(text)
-    pages = text.pages[:1] if family.name == "ilacs" else text.pages
+        lead = letters.send_lead_inspector(text.flat_where(LEAD_GUARD))
+        return lead or letters.signed_inspector(text)
+    # An ILACS report names its lead inspector under the title; other families anywhere.
+    pages = [text.page(0)] if family.name == "ilacs" else text.pages_where(LEAD_GUARD)
     for page in pages:
         line = lead_inspector_line(page)
         if line:
             return clean_inspectors(line)
-    if family.event_type in ("focused_visit", "monitoring_visit", "jtai"):
+    if family.event_type in _LETTERS:
         return letters.signed_inspector(text)
     return None
 
@@ -243,7 +232,7 @@ def _read_outcome(text: ReportText, family: _Family) -> tuple[Grades, str | None
             raise ParseError("area SEND report has no recognisable inspection outcome")
         return (ungraded, outcome, [line or ""])
     if family.name == "send2016":
-        outcome16, line16 = letters.send2016_outcome(text.flat())
+        outcome16, line16 = letters.send2016_outcome(text.flat_where(letters.WSOA_GUARD))
         return (ungraded, outcome16, [line16 or ""])
     return (ungraded, None, [])
 

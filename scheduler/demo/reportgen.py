@@ -60,7 +60,10 @@ _DEFAULT_BODY = (
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """What a generated report says: council as printed, kind, dates, inspector and grades."""
+    """What a generated report says: council as printed, kind, dates, inspector and grades.
+
+    A grade that is not one of the four keys is printed as given, to make broken reports.
+    """
 
     authority: str
     kind: str
@@ -100,6 +103,11 @@ def _visit_days(start: date, end: date) -> str:
     if end - start == timedelta(days=1) and start.month == end.month:
         return f"{start.day} and {_day(end)}"
     return format_range(start, end)
+
+
+def _printed(grade: str) -> str:
+    """A grade key as the table prints it; any other text is printed as given."""
+    return _ILACS_GRADES.get(grade, grade)
 
 
 def _majesty(spec: ReportSpec) -> str:
@@ -142,9 +150,9 @@ def _ilacs_rows(spec: ReportSpec) -> list[tuple[str, str]]:
         if key in spec.judgements:
             if key == "leaders" and later:
                 label = "The impact of leaders on practice with children and families"
-            rows.append((label, _ILACS_GRADES[spec.judgements[key]]))
+            rows.append((label, _printed(spec.judgements[key])))
     if spec.overall:
-        rows.append(("Overall effectiveness", _ILACS_GRADES[spec.overall]))
+        rows.append(("Overall effectiveness", _printed(spec.overall)))
     return rows
 
 
@@ -159,7 +167,7 @@ def _ilacs(spec: ReportSpec) -> bytes:
     labels = dict(_ILACS_ROWS)
     for key, grade in spec.judgements.items():
         if key in labels and key != "leaders":
-            doc.line(f"{labels[key]}: {_ILACS_GRADES[grade].lower()}", bold=True)
+            doc.line(f"{labels[key]}: {_printed(grade).lower()}", bold=True)
             doc.line(spec.paragraphs[0] if spec.paragraphs else "")
     return doc.output()
 
@@ -182,14 +190,14 @@ def _sif(spec: ReportSpec) -> bytes:
     doc.line(f"Report published: {_day(spec.published or spec.end + timedelta(days=56))}")
     doc.line(f"Children's services in {spec.authority} {_SIF_HEADLINE[spec.overall]}", 12, True)
     rows = [
-        (label, _ILACS_GRADES[spec.judgements[key]].replace(" to be good", ""))
+        (label, _printed(spec.judgements[key]).replace(" to be good", ""))
         if key in spec.judgements
         else (label, "Not judged")
         for key, label in _SIF_ROWS
     ]
     doc.table(rows, None)
     if "lscb" in spec.judgements:
-        grade = _ILACS_GRADES[spec.judgements["lscb"]].lower().replace(" to be good", "")
+        grade = _printed(spec.judgements["lscb"]).lower().replace(" to be good", "")
         doc.line(f"The effectiveness of the Local Safeguarding Children Board (LSCB) is {grade}")
     for paragraph in spec.paragraphs:
         doc.line(paragraph)
