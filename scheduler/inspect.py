@@ -16,6 +16,7 @@ from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.extract import Extracted
 from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from crawler.sources import SourceConfig
 from db.changes import event_outcome
 from db.engine import Database
 from db.models import InspectionEventRow, OutboxRow, RunRow, SourceStateRow
@@ -230,20 +231,27 @@ def status(config: Config, as_json: bool) -> tuple[str, int]:
 
 
 def config_summary(config: Config) -> str:
-    registry = AuthorityRegistry.load()
     lines = [f"config {config.path}: ok", f"database {config.database_url.split('@')[-1]}"]
-    for s in config.sources:
-        when = f"cron '{s.cron}'" if s.cron else f"every {s.every_seconds}s"
-        names = [registry.by_ons(c).short_name for c in s.authorities if registry.by_ons(c)]  # type: ignore[union-attr]
-        watched = (
-            f" watching {', '.join(names[:6])}{' ...' if len(names) > 6 else ''}" if names else ""
-        )
-        lines.append(f"source {s.name} ({s.kind}) {s.url} {when}{watched}")
+    lines += [_source_line(s) for s in config.sources]
     for c in config.channels:
+        digest = f" digest '{c.digest}' {c.timezone}" if c.digest else ""
         lines.append(
-            f"channel {c.name} ({c.kind}) {build_channel(c).describe()} events={','.join(c.events)}"
+            f"channel {c.name} ({c.kind}) {build_channel(c).describe()}"
+            f" events={','.join(c.events)}{digest}"
         )
+    if config.atom.path:
+        lines.append(f"atom feed {config.atom.path}")
     return "\n".join(lines)
+
+
+def _source_line(source: SourceConfig) -> str:
+    when = f"cron '{source.cron}'" if source.cron else f"every {source.every_seconds}s"
+    registry = AuthorityRegistry.load()
+    names = [a.short_name for a in map(registry.by_ons, source.authorities) if a is not None]
+    more = " ..." if len(names) > 6 else ""
+    role = "watching" if source.kind == "ofsted" else "newsroom of"
+    councils = f" {role} {', '.join(names[:6])}{more}" if names else ""
+    return f"source {source.name} ({source.kind}) {source.url} {when}{councils}"
 
 
 def sample_event() -> ChangeEvent:
