@@ -306,3 +306,25 @@ def test_corpus_scores() -> None:
     assert precision >= 0.85
     assert recall >= 0.75
     assert grades >= 0.85
+
+
+def test_one_council_with_two_events() -> None:
+    text = (
+        "Ofsted and the CQC found that York's arrangements lead to inconsistent experiences and "
+        "outcomes for children with SEND.\n\n"
+        "The verdict follows the council's children's social care services being rated good in "
+        "their latest full inspection last month."
+    )
+    outcomes = parse_article(text, title="Mixed news for York", article_date=date(2024, 5, 2))
+    got = sorted((o.event_type, o.overall, o.send_outcome) for o in outcomes)
+    assert got == [("inspection", "good", None), ("send_inspection", None, "inconsistent")]
+
+
+def test_a_standing_grade_beside_a_visit_is_not_a_second_event() -> None:
+    text = (
+        "Inspectors found progress at Slough's latest monitoring visit in May.\n\n"
+        "Slough's children's social care services remain rated inadequate since the full "
+        "inspection in 2022."
+    )
+    outcomes = parse_article(text, title="Slough visit", article_date=date(2024, 6, 20))
+    assert [(o.event_type, o.overall) for o in outcomes] == [("monitoring_visit", None)]

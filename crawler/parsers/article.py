@@ -13,14 +13,18 @@ from datetime import date
 from crawler.authorities import AuthorityRegistry
 from crawler.parsers.article_outcome import outcome_for
 from crawler.parsers.article_story import (
+    Event,
     Mention,
     Story,
+    as_service,
     events_of,
+    graded_beside,
     lead_event,
     mentions_of,
     out_of_scope,
     published_of,
     read_story,
+    report_event,
 )
 from crawler.parsers.councils_in_text import councils_in_url
 from crawler.records import InspectionOutcome
@@ -70,13 +74,31 @@ def _outcomes(story: Story) -> list[InspectionOutcome]:
     for mention in mentions_of(story):
         for code in mention.councils:
             by_council.setdefault(code, []).append(mention)
-    found = []
     default = lead_event(story)
-    for code in dict.fromkeys([*by_council, *events]):
-        outcome = outcome_for(code, by_council.get(code, []), events.get(code, default), story)
-        if outcome is not None:
-            found.append(outcome)
+    found: list[InspectionOutcome] = []
+    for code in dict.fromkeys([*by_council, *events, *story.primary[:1]]):
+        found += _council_outcomes(code, by_council.get(code, []), events.get(code, default), story)
     return found
+
+
+def _council_outcomes(
+    code: str, mentions: list[Mention], event: Event | None, story: Story
+) -> list[InspectionOutcome]:
+    """One council's events: the one it is the subject of, and a full inspection graded beside it.
+
+    A service inspected on its own, or an inspection the lead reports with no grade, still counts
+    for the council the story is about.
+    """
+    if event is not None and event.service:
+        service = as_service(event, mentions)
+        event = event if service is not None else None
+        mentions = mentions if service is None else service
+    outcome = outcome_for(code, mentions, event, story)
+    if outcome is None and code in story.primary and (event is None or event.service):
+        outcome = outcome_for(code, mentions, event or report_event(story, code), story, True)
+    beside = graded_beside(event, mentions) if event is not None else []
+    second = outcome_for(code, beside, None, story) if beside else None
+    return [o for o in (outcome, second) if o is not None]
 
 
 def _named(outcome: InspectionOutcome, url: str | None) -> InspectionOutcome:

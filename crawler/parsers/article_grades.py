@@ -22,7 +22,7 @@ from crawler.vocabulary import squash
 _QUOTES = "'\"‘’“”"
 _RATING_VERBS = ("rated", "judged", "graded", "deemed", "rating", "judgement")
 _AFTER_LINK = re.compile(
-    r"^[\s'’”\"]*(?:(?:rating|grade|judgements?)\s+)?(?:,\s*)?(?:(?:for|in|on|across|at|to)\s+)?"
+    r"^[\s'’”\"]*(?:(?:rating|grade|judgements?)\s+)?(?:[,:]\s*)?(?:(?:for|in|on|across|at|to)\s+)?"
     r"(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?"
     r"(?:(?:the\s+)?(?:domains?|areas?|judgements?)\s+(?:of|including|for|on)\s+)?(?:the\s+)?"
     r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
@@ -55,6 +55,9 @@ _SERVICE_TITLE = re.compile(r"services\s+for\s+(?:the\s+)?$", re.I)
 _CHAIN_GAP = re.compile(r"^\s*(?:,|and|,\s*and)\s*(?:the\s+)?$", re.I)
 _GRADE_PAIR = re.compile(r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*")
 _BEFORE_REACH = 60
+_ATTRIBUTIVE = re.compile(r"\b(?:the|its|their)[\s'‘“\"]*$", re.I)
+_SERVICES_NEXT = re.compile(r"[\s'’”\"]*services?\b", re.I)
+_LIST_TAIL = re.compile(r"\s*(?:,\s*and|,|and|&)\s*$", re.I)
 
 # (grade key, area keys, start, end) for one grade in a clause.
 GradeRead = tuple[str, list[str], int, int]
@@ -83,9 +86,20 @@ def _is_grade(clause: str, match: re.Match[str]) -> bool:
     rated = any(w in _RATING_VERBS for w in previous[-8:])
     if _ends_in_area(before) and any(w in _RATING_VERBS for w in previous):
         return True  # "children in care good": a list that drops the verb after the first item
+    if names_area and _after_listed_area(before, previous):
+        return True  # "providing good services for care leavers and good adoption services"
     cued = rated or any(w in words("grades", "cues_before") for w in previous[-3:])
     allowed = following is None or following in words("grades", "allowed_after")
     return cued and (allowed or names_area)
+
+
+def _after_listed_area(before: str, previous: list[str]) -> bool:
+    """The grade opens the next item of a list of graded areas the clause's cue began."""
+    listed = _LIST_TAIL.sub("", before)
+    if listed == before or not _ends_in_area(listed):
+        return False
+    cues = (*_RATING_VERBS, *words("grades", "cues_before"))
+    return any(w in cues for w in previous)
 
 
 def _starts_area(after: str) -> bool:
@@ -132,7 +146,12 @@ def real_grades(clause: str) -> list[re.Match[str]]:
 def _linked_before(
     clause: str, areas: list[re.Match[str]], floor: int, grade: re.Match[str], used: set[int]
 ) -> list[re.Match[str]]:
-    """Areas named as the subject before a grade: 'leaders were judged outstanding'."""
+    """Areas named as the subject before a grade: 'leaders were judged outstanding'.
+
+    None for a grade that qualifies a noun ('leaders tried to improve the inadequate services').
+    """
+    if _ATTRIBUTIVE.search(clause[: grade.start()]) and _SERVICES_NEXT.match(clause, grade.end()):
+        return []
     linked = [
         a
         for a in areas
@@ -202,6 +221,8 @@ def pair_grades(clause: str) -> list[GradeRead]:
         stop = grades[i + 1].start() if i + 1 < len(grades) else len(clause)
         free = [a for a in areas if a.start() not in owned or a.start() > stop]
         linked = _linked_after(clause, grade.end(), free, stop)
+        if linked and _spells_out_all(clause, grade, linked[0], stop):
+            linked = []
         if not linked:
             linked = _linked_before(clause, areas, grades[i - 1].end() if i else 0, grade, used)
         elif [area_key(a[0]) for a in linked] == ["overall"]:
@@ -218,6 +239,13 @@ def pair_grades(clause: str) -> list[GradeRead]:
         keys = keys or [pseudo or "overall"]
         pairs.append((grade_key(grade[0]) or "", keys, grade.start(), grade.end()))
     return pairs
+
+
+def _spells_out_all(clause: str, grade: re.Match[str], first: re.Match[str], stop: int) -> bool:
+    """'Every judgement was good: leaders, ...' lists every area; the list may be cut short."""
+    return ":" in clause[grade.end() : first.start()] and (
+        _pseudo_area(clause, grade.start(), stop) == "all"
+    )
 
 
 def _in_all_areas(clause: str, area: re.Match[str]) -> bool:

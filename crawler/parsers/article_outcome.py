@@ -190,13 +190,16 @@ class _Dates:
 
 
 def outcome_for(
-    code: str, mentions: list[Mention], event: Event | None, story: Story
+    code: str, mentions: list[Mention], event: Event | None, story: Story, ungraded: bool = False
 ) -> InspectionOutcome | None:
-    """The outcome the story reports for one council, or None when it reports no new grade."""
+    """The outcome the story reports for one council, or None when it reports no new grade.
+
+    `ungraded` keeps an inspection whose grade the story never states (its event must be given).
+    """
     dates = _Dates.of(story)
     kind = _kind(event, mentions)
     current, history = _settle(mentions, kind in UNGRADED_EVENTS, dates.start)
-    if kind in ("inspection", "other") and not current:
+    if kind in ("inspection", "other") and not current and not (ungraded and event):
         return None
     when = _event_date(dates.start, dates.published, story.ref)
     cutoff = dates.start or dates.published or story.ref
@@ -207,7 +210,7 @@ def outcome_for(
         event_type=kind,
         overall=_overall_grade(current, when),
         judgements=sort_judgements(_judgements(current)),
-        send_outcome=send_outcome_of(story) if kind == "send_inspection" else None,
+        send_outcome=_send_outcome(story, event) if kind == "send_inspection" else None,
         inspection_start=dates.start,
         inspection_end=dates.fieldwork.end if dates.fieldwork else None,
         published=dates.published,
@@ -220,6 +223,10 @@ def outcome_for(
     return _finish(outcome, current, when, story).with_changes(
         evidence=_evidence(*sources, event.sentence if event else None, *dates.sentences)
     )
+
+
+def _send_outcome(story: Story, event: Event | None) -> str | None:
+    return send_outcome_of(story, event.sentence if event else None)
 
 
 def _finish(

@@ -19,6 +19,8 @@ _ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 # A numbered table row ("2.1 Adoption performance Good") must not split at its own number.
 _ROW_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)?\.?$")
+# The comma that closes a relative clause: "X, which was rated inadequate in 2014, was judged good".
+_MAIN_VERB = re.compile(r",\s+(?=(?:was|were|is|are|has|have|had|now)\b)")
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,23 @@ def clauses_of(sentence: Sentence) -> list[Clause]:
     cuts -= {
         cut for cut in cuts if folded.startswith(", which", cut) and _ends_in_area(folded[:cut])
     }
+    cuts.update(_relative_ends(folded, cuts))
     # "looked after children" holds the break word " after ": an area is never cut in two.
     inside = [(m.start(), m.end()) for m in area_regex()[0].finditer(sentence.text)]
     cuts -= {cut for cut in cuts if any(a < cut < b for a, b in inside)}
     bounds = [*sorted(cuts), len(folded)]
     return [Clause(sentence.text[a:b], a, sentence) for a, b in itertools.pairwise(bounds)]
+
+
+def _relative_ends(folded: str, cuts: set[int]) -> set[int]:
+    """Where each ', which ...' clause gives way to the main verb of the sentence."""
+    ends = set()
+    for cut in cuts:
+        if folded.startswith((", which", ", who"), cut):
+            verb = _MAIN_VERB.search(folded, cut + 2)
+            if verb is not None:
+                ends.add(verb.start())
+    return ends
 
 
 def _ends_in_area(text: str) -> bool:
@@ -84,7 +98,8 @@ def clause_tense(clause: Clause, ref_year: int | None) -> tuple[str, int | None]
     """'current', 'history' or 'dated' (a year not yet placed), and the year the clause names."""
     text = clause.text
     years = years_in(text)
-    if not years and not has_any(text, words("tense", "current")):
+    main_verb = _MAIN_VERB.match(text) is not None  # the year before was the relative clause's
+    if not years and not main_verb and not has_any(text, words("tense", "current")):
         years = years_in(clause.sentence.text[: clause.start])[-1:]
     return tense_of(text, years, ref_year)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from crawler.parsers.article_grades import pair_grades
@@ -128,6 +128,8 @@ def _event_in(text: str) -> str | None:
             at = folded.find(word)
             if at >= 0 and contains(folded, word, plural=kind == "other"):
                 found.append((at, kind))
+    if not found and has_any(text, words("send_findings", "words")):
+        return "send_inspection"
     return min(found)[1] if found else None
 
 
@@ -138,6 +140,7 @@ class Event:
     kind: str
     sentence: Sentence
     dated: bool
+    service: bool = False  # one council service inspected on its own (an adoption service)
 
 
 def lead_event(story: Story) -> Event | None:
@@ -174,11 +177,64 @@ def events_of(story: Story) -> dict[str, Event]:
         for clause in clauses_of(sentence):
             kind = _event_in(clause.text)
             tense = clause_tense(clause, story.ref_year)[0]
-            if kind is None or tense == "history":
+            service = kind is None and sentence.lead and _names_service(clause.text)
+            if (kind is None and not service) or tense == "history":
                 continue
+            event = Event(kind or "other", sentence, tense == "dated", service)
             for code in clause_councils(clause, len(clause.text)) or focus:
-                events.setdefault(code, Event(kind, sentence, tense == "dated"))
+                events.setdefault(code, event)
     return events
+
+
+def _names_service(text: str) -> bool:
+    folded = f" {squash(text)} "
+    return any(contains(folded, w, plural=False) for w in words("service_event", "words"))
+
+
+def as_service(event: Event, mentions: list[Mention]) -> list[Mention] | None:
+    """A service's own inspection: its grade in the event's sentence is the overall grade.
+
+    None when the story also grades the council's services overall: then the service's grade
+    is one judgement of a full inspection (the SIF's adoption performance).
+    """
+    wider = [m for m in mentions if m.sentence != event.sentence and m.area == "overall"]
+    if any(m.tense == "current" for m in wider):
+        return None
+    return [
+        replace(m, area="overall") if m.sentence == event.sentence else replace(m, tense="history")
+        for m in mentions
+    ]
+
+
+def graded_beside(event: Event, mentions: list[Mention]) -> list[Mention]:
+    """A council's mentions of its own full inspection in a story led by another, ungraded event.
+
+    Empty unless a present-tense grade sits in a sentence that names the inspection itself.
+    """
+    if event.kind not in UNGRADED_EVENTS:
+        return []
+    apart = [m for m in mentions if _event_in(m.sentence.text) != event.kind]
+    news = [
+        m
+        for m in apart
+        if m.tense == "current"
+        and m.year is None
+        and has_any(m.sentence.text, words("second_event", "cues"))
+        and not has_any(m.sentence.text, words("second_event", "standing"))
+    ]
+    return apart if news else []
+
+
+def report_event(story: Story, code: str) -> Event | None:
+    """An inspection of the council the story leads on without its grade ('damning report')."""
+    for sentence in story.sentences[:_LEAD]:
+        if sentence.councils and code not in codes_of(sentence.councils):
+            continue
+        for clause in clauses_of(sentence):
+            cued = has_any(clause.text, words("report_event", "cues"))
+            if cued and clause_tense(clause, story.ref_year)[0] != "history":
+                return Event("inspection", sentence, False)
+    return None
 
 
 def mentions_of(story: Story) -> list[Mention]:
@@ -214,7 +270,12 @@ def is_pilot(story: Story) -> bool:
     )
 
 
-def send_outcome_of(story: Story) -> str | None:
+def send_outcome_of(story: Story, sentence: Sentence | None = None) -> str | None:
+    """The SEND verdict in the event's own sentence, else the first the story states."""
+    if sentence is not None and sentence.text != story.text:
+        own = send_outcome_of(Story([sentence], None, None, [], {}))
+        if own is not None:
+            return own
     text = f" {squash(story.text)} "
     pairs = [(p, k) for k, wordings in prose()["send_outcomes"].items() for p in wordings]
     for phrase, key in sorted(pairs, key=lambda pair: -len(pair[0])):
