@@ -290,3 +290,24 @@ def test_a_crash_right_after_claiming_loses_nothing(
     (sent,) = deliver(database, config, later(7), dry_run=False)
     assert sent.result.ok and len(hook.requests) == 1
     assert deliver(database, config, later(20), dry_run=False) == []
+
+
+def test_run_dry_run_prints_each_rendered_message(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    config = write_config(tmp_path, database.url, hook_channel("comms", hook.url + "/in"))
+    queue(database, config, outcome_event())
+    script = Path(sys.executable).parent / "ofsted-watch"
+    env = {**os.environ, "SECRET": SECRET}
+    result = subprocess.run(
+        [str(script), "--config", config.path, "run", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[dry-run]" in result.stdout
+    assert "dry run channel=comms" in result.stderr and "Thurrock" in result.stderr
+    assert hook.requests == [] and rows(database)[0].status == "pending"
