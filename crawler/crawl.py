@@ -1,7 +1,9 @@
 """Run every source's spider in one child process under a hard deadline, and read back what it got.
 
-The parent never imports Scrapy. The child appends each response and failure to JSON-lines files
-as it goes, so whatever was fetched before a kill is kept.
+The parent never imports Scrapy. The child appends each response body to one spool file and a
+JSON line (with the body's offset) per response or failure as it goes, so whatever was fetched
+before a kill is kept. The parent reads the lines, then loads bodies one at a time: a pass over
+2,000 pages never holds them all in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 CRAWLABLE_KINDS = ("ofsted", "news", "feed")
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 PAGES_FILE = "pages.jsonl"
+BODIES_FILE = "bodies.bin"
 FAILURES_FILE = "failures.jsonl"
 STATS_FILE = "stats.jsonl"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -91,14 +94,31 @@ class CrawlResult:
         return [p for p in self.pages if p.source == source]
 
 
+@dataclass(frozen=True)
+class PageEntry:
+    """A fetched page as listed by the child: everything but the body, and where the body lies."""
+
+    page: FetchedPage  # with an empty body
+    offset: int
+    length: int
+
+    @property
+    def source(self) -> str:
+        return self.page.source
+
+    @property
+    def role(self) -> str:
+        return self.page.role
+
+
 class PageWriter:
-    """The child's side of the hand-over: one flushed JSON line per response or failure."""
+    """The child's side of the hand-over: bodies appended to one file, one flushed line each."""
 
     def __init__(self, outdir: str | Path):
         self.outdir = Path(outdir)
-        (self.outdir / "bodies").mkdir(parents=True, exist_ok=True)
-        self._count = 0
+        self.outdir.mkdir(parents=True, exist_ok=True)
         self._files: dict[str, IO[str]] = {}
+        self._bodies = (self.outdir / BODIES_FILE).open("ab")
 
     def _append(self, name: str, row: dict[str, Any]) -> None:
         handle = self._files.get(name)
@@ -108,11 +128,11 @@ class PageWriter:
         handle.flush()
 
     def page(self, page: FetchedPage) -> None:
-        self._count += 1
-        body_file = f"bodies/{self._count:06d}.bin"
-        # The body lands before its line, so a line never points at a missing file.
-        (self.outdir / body_file).write_bytes(page.body)
-        row = {**asdict(page), "body": None, "body_file": body_file}
+        offset = self._bodies.tell()
+        self._bodies.write(page.body)
+        # The body is on disk before its line, so a line never points past the end of the file.
+        self._bodies.flush()
+        row = {**asdict(page), "body": None, "offset": offset, "length": len(page.body)}
         row["fetched_at"] = page.fetched_at.isoformat() if page.fetched_at else None
         row["meta"] = dict(page.meta)
         self._append(PAGES_FILE, row)
@@ -127,45 +147,48 @@ class PageWriter:
         for handle in self._files.values():
             handle.close()
         self._files.clear()
+        self._bodies.close()
 
 
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
         return
-    for line in path.read_text("utf-8").splitlines():
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError:
-            # A kill can cut the last line short; everything before it is intact.
-            logger.warning("crawl output line unreadable file=%s", path.name)
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                # A kill can cut the last line short; everything before it is intact.
+                logger.warning("crawl output line unreadable file=%s", path.name)
 
 
-def _page_from_row(outdir: Path, row: dict[str, Any]) -> FetchedPage | None:
-    body_path = outdir / row["body_file"]
-    if not body_path.exists():
-        return None
+def _entry_from_row(row: dict[str, Any]) -> PageEntry:
     fetched = row.get("fetched_at")
-    return FetchedPage(
+    page = FetchedPage(
         source=row["source"],
         source_kind=row["source_kind"],
         role=row["role"],
         url=row["url"],
         status=int(row["status"]),
-        body=body_path.read_bytes(),
+        body=b"",
         content_type=row.get("content_type", ""),
         fetched_at=datetime.fromisoformat(fetched) if fetched else None,
         from_cache=bool(row.get("from_cache")),
         meta=tuple(sorted((row.get("meta") or {}).items())),
     )
+    return PageEntry(page, int(row["offset"]), int(row["length"]))
 
 
-def read_output(outdir: str | Path) -> tuple[list[FetchedPage], list[CrawlFailure], dict[str, Any]]:
-    """Pages, failures and per-source stats rows that a child wrote to `outdir`."""
+def read_output(outdir: str | Path) -> tuple[list[PageEntry], list[CrawlFailure], dict[str, Any]]:
+    """Page entries, failures and per-source stats rows that a child wrote to `outdir`."""
     out = Path(outdir)
-    pages = [p for p in (_page_from_row(out, r) for r in _rows(out / PAGES_FILE)) if p]
+    bodies = out / BODIES_FILE
+    size = bodies.stat().st_size if bodies.exists() else 0
+    entries = [_entry_from_row(row) for row in _rows(out / PAGES_FILE)]
+    complete = [e for e in entries if e.offset + e.length <= size]
     failures = [CrawlFailure(**row) for row in _rows(out / FAILURES_FILE)]
     stats = {row["source"]: row for row in _rows(out / STATS_FILE)}
-    return pages, failures, stats
+    return complete, failures, stats
 
 
 def _child_env() -> dict[str, str]:
@@ -228,7 +251,7 @@ def _unknown_kind(source: SourceConfig) -> CrawlFailure:
 
 
 def _request_counts(
-    job: CrawlJob, pages: list[FetchedPage], failures: list[CrawlFailure], stats: dict[str, Any]
+    job: CrawlJob, pages: list[PageEntry], failures: list[CrawlFailure], stats: dict[str, Any]
 ) -> dict[str, int]:
     # A killed child writes no stats; then responses plus failures is the best count there is.
     seen = Counter([p.source for p in pages] + [f.source for f in failures])
@@ -255,15 +278,57 @@ def _child_log_tail(path: Path) -> str:
     return text[-2000:]
 
 
+class CrawlOutput:
+    """A finished crawl whose bodies are still in the spool file; `page()` loads one at a time."""
+
+    def __init__(
+        self,
+        entries: list[PageEntry],
+        failures: list[CrawlFailure],
+        timed_out: bool,
+        requests: dict[str, int],
+        bodies: IO[bytes] | None = None,
+    ):
+        self.entries, self.failures = tuple(entries), tuple(failures)
+        self.timed_out, self.requests = timed_out, requests
+        self._bodies = bodies
+
+    @classmethod
+    def empty(cls, failures: list[CrawlFailure] | None = None) -> CrawlOutput:
+        return cls([], failures or [], False, {})
+
+    def page(self, entry: PageEntry) -> FetchedPage:
+        if self._bodies is None or not entry.length:
+            return entry.page
+        self._bodies.seek(entry.offset)
+        return replace(entry.page, body=self._bodies.read(entry.length))
+
+    def pages(self) -> Iterator[FetchedPage]:
+        return (self.page(entry) for entry in self.entries)
+
+    def result(self) -> CrawlResult:
+        """Everything in memory at once: for small crawls and tests."""
+        return CrawlResult(tuple(self.pages()), self.failures, self.timed_out, self.requests)
+
+
 def run_crawl(job: CrawlJob) -> CrawlResult:
+    """Fetch every source of `job` in one child process and return all it got, bodies included."""
+    with open_crawl(job) as output:
+        return output.result()
+
+
+@contextlib.contextmanager
+def open_crawl(job: CrawlJob) -> Iterator[CrawlOutput]:
     """Fetch every source of `job` in one child process; never longer than about job.deadline.
 
-    Raises FetchError only when the child cannot be started; a source's troubles are failures.
+    The output's bodies stay readable until the block ends. Raises FetchError only when the child
+    cannot be started; a source's troubles are failures.
     """
     crawlable = tuple(s for s in job.sources if s.kind in CRAWLABLE_KINDS)
     unknown = [_unknown_kind(s) for s in job.sources if s.kind not in CRAWLABLE_KINDS]
     if not crawlable:
-        return CrawlResult((), tuple(unknown), False, {})
+        yield CrawlOutput.empty(unknown)
+        return
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ofsted-watch-crawl-") as tmp:
         work = Path(tmp)
@@ -271,28 +336,42 @@ def run_crawl(job: CrawlJob) -> CrawlResult:
         job_path.write_text(json.dumps(job.to_json()), "utf-8")
         with log_path.open("wb") as log:
             killed, code = _run_child(job_path, outdir, job.deadline, log)
-        pages, failures, stats = read_output(outdir)
+        entries, failures, stats = read_output(outdir)
         if code not in (0, None):
             logger.warning("crawl child log tail:\n%s", _child_log_tail(log_path))
-    cut_short = killed or any(row.get("reason") == "closespider_timeout" for row in stats.values())
+        cut_short = killed or any(r.get("reason") == "closespider_timeout" for r in stats.values())
+        failures += _end_failures(crawlable, stats, cut_short, code)
+        logger.info(
+            "crawl done sources=%d pages=%d failures=%d timed_out=%s seconds=%.1f",
+            len(crawlable),
+            len(entries),
+            len(failures) + len(unknown),
+            cut_short,
+            time.monotonic() - started,
+        )
+        requests = _request_counts(job, entries, failures, stats)
+        with _open_bodies(outdir) as bodies:
+            yield CrawlOutput(entries, unknown + failures, cut_short, requests, bodies)
+
+
+def _end_failures(
+    crawlable: tuple[SourceConfig, ...], stats: dict[str, Any], cut_short: bool, code: int | None
+) -> list[CrawlFailure]:
     if cut_short:
-        failures += _unfinished(crawlable, stats, "stopped at the crawl deadline before finishing")
-    elif code != 0:
-        failures += _unfinished(crawlable, stats, f"crawl process failed (exit code {code})")
-    logger.info(
-        "crawl done sources=%d pages=%d failures=%d timed_out=%s seconds=%.1f",
-        len(crawlable),
-        len(pages),
-        len(failures) + len(unknown),
-        cut_short,
-        time.monotonic() - started,
-    )
-    return CrawlResult(
-        pages=tuple(pages),
-        failures=tuple(unknown + failures),
-        timed_out=cut_short,
-        requests=_request_counts(job, pages, failures, stats),
-    )
+        return _unfinished(crawlable, stats, "stopped at the crawl deadline before finishing")
+    if code != 0:
+        return _unfinished(crawlable, stats, f"crawl process failed (exit code {code})")
+    return []
+
+
+@contextlib.contextmanager
+def _open_bodies(outdir: Path) -> Iterator[IO[bytes] | None]:
+    path = outdir / BODIES_FILE
+    if not path.exists():
+        yield None
+        return
+    with path.open("rb") as handle:
+        yield handle
 
 
 def _spider_classes() -> dict[str, type[Any]]:

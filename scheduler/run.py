@@ -4,23 +4,25 @@ queue alerts in the same transaction as the events, deliver them, and record the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from alerts.channels import build_channel
 from alerts.outbox import Delivered, Dispatcher, enqueue
-from crawler.crawl import CrawlFailure, CrawlJob, CrawlResult, run_crawl
+from crawler.crawl import CrawlFailure, CrawlJob, CrawlOutput, PageEntry, open_crawl
 from crawler.errors import MonitorError, StorageError
-from crawler.extract import extract_document
-from crawler.records import ChangeEvent, FetchedPage
+from crawler.extract import Extracted, extract_document
+from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome
 from crawler.sources import SourceConfig
 from db.changes import acknowledge, collect_changes
 from db.engine import Database
@@ -29,7 +31,7 @@ from db.models import PageRow, RunRow, SourceStateRow
 from scheduler.atom import write_feed
 from scheduler.config import Config
 from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
-from scheduler.monitors import count_entries, problems
+from scheduler.monitors import ENTRY_COUNTERS, count_entries, problems
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 ROLE_ORDER = {"report": 0, "provider_page": 1, "article": 2}
 RECHECK_AFTER = timedelta(hours=12)
 PARSED_ROLES = ("report", "article")
+BATCH = 500  # URLs per IN (...) list, well inside every database's parameter limit
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,8 @@ def run_pass(
     owner = uuid.uuid4().hex
     run_id = _start_run(db, now)
     sources, skipped = _claim_sources(db, config, owner, now, all_sources)
-    crawl = _crawl(db, config, sources, now)
-    outcomes, events = _store(db, config, sources, crawl, run_id, now, baseline)
+    with _crawl(db, config, sources, now) as crawl:
+        outcomes, events = _store(db, config, sources, crawl, run_id, now, baseline)
     queued = _acknowledge(db) if baseline else _queue(db, config, events, now)
     write_feed(db, config, now)
     deliveries = deliver(db, config, now, dry_run=dry_run or config.alerts.dry_run)
@@ -141,9 +144,13 @@ def _ensure_states(db: Database, config: Config) -> None:
             logger.info("source row created concurrently source=%s", source.name)
 
 
-def _crawl(db: Database, config: Config, sources: list[SourceConfig], now: datetime) -> CrawlResult:
+@contextlib.contextmanager
+def _crawl(
+    db: Database, config: Config, sources: list[SourceConfig], now: datetime
+) -> Iterator[CrawlOutput]:
     if not sources:
-        return CrawlResult(pages=(), failures=(), timed_out=False, requests={})
+        yield CrawlOutput.empty()
+        return
     with db.transaction() as session:
         skip = _known_urls(session, sources, now)
     job = CrawlJob(
@@ -157,7 +164,8 @@ def _crawl(db: Database, config: Config, sources: list[SourceConfig], now: datet
         deadline=config.crawl.deadline,
         obey_robots=config.crawl.obey_robots,
     )
-    return run_crawl(job)
+    with open_crawl(job) as output:
+        yield output
 
 
 def _known_urls(session: Session, sources: list[SourceConfig], now: datetime) -> set[str]:
@@ -185,17 +193,17 @@ def _store(
     db: Database,
     config: Config,
     sources: list[SourceConfig],
-    crawl: CrawlResult,
+    crawl: CrawlOutput,
     run_id: int,
     now: datetime,
     baseline: bool,
 ) -> tuple[tuple[SourceOutcome, ...], tuple[ChangeEvent, ...]]:
-    by_source = _group_pages(crawl.pages)
+    by_source = _group_entries(crawl.entries)
     failures = _group_failures(crawl.failures)
     results, health = [], []
     for source in sorted(sources, key=lambda s: s.kind != "ofsted"):
-        pages, errors = by_source[source.name], failures[source.name]
-        result = _store_source(db, source, pages, errors, run_id, now, baseline)
+        stored = _SourceStore(db, source, crawl, run_id, now)
+        result = stored.run(by_source[source.name], failures[source.name], baseline)
         results.append(result)
         with db.transaction() as session:
             row = state_for(session, source)
@@ -205,10 +213,10 @@ def _store(
     return tuple(results), tuple(health)
 
 
-def _group_pages(pages: tuple[FetchedPage, ...]) -> dict[str, list[FetchedPage]]:
-    grouped: dict[str, list[FetchedPage]] = defaultdict(list)
-    for page in sorted(pages, key=lambda p: ROLE_ORDER.get(p.role, 3)):
-        grouped[page.source].append(page)
+def _group_entries(entries: tuple[PageEntry, ...]) -> dict[str, list[PageEntry]]:
+    grouped: dict[str, list[PageEntry]] = defaultdict(list)
+    for entry in sorted(entries, key=lambda e: ROLE_ORDER.get(e.role, 3)):
+        grouped[entry.source].append(entry)
     return grouped
 
 
@@ -219,68 +227,150 @@ def _group_failures(failures: tuple[CrawlFailure, ...]) -> dict[str, list[CrawlF
     return grouped
 
 
-def _store_source(
-    db: Database,
-    source: SourceConfig,
-    pages: list[FetchedPage],
-    failures: list[CrawlFailure],
-    run_id: int,
-    now: datetime,
-    force_baseline: bool,
-) -> SourceOutcome:
-    errors = [f"{f.url}: {f.message}" for f in failures]
-    found = 0
-    for page in pages:
+@dataclass(frozen=True)
+class _Seen:
+    """A page whose row is written in the source's batch: unchanged, or read with no outcome."""
+
+    url: str
+    role: str
+    digest: str
+    changed: bool
+
+
+class _SourceStore:
+    """Stores one source's pages: bodies loaded one at a time, quiet pages written in batches.
+
+    Only a page that yields outcomes gets a transaction of its own (with its history); every
+    other page is one row in a batched write at the end, so 2,000 articles cost a few statements
+    rather than 2,000 transactions.
+    """
+
+    def __init__(
+        self, db: Database, source: SourceConfig, crawl: CrawlOutput, run_id: int, now: datetime
+    ):
+        self.db, self.source, self.crawl = db, source, crawl
+        self.run_id, self.now = run_id, now
+        self.known: dict[str, str] = {}
+        self.seen: list[_Seen] = []
+        self.errors: list[str] = []
+
+    def run(
+        self, entries: list[PageEntry], failures: list[CrawlFailure], force_baseline: bool
+    ) -> SourceOutcome:
+        self.errors = [f"{f.url}: {f.message}" for f in failures]
+        with self.db.transaction() as session:
+            baseline = force_baseline or not state_for(session, self.source).baseline_done
+            self.known = _known_hashes(session, [e.page.url for e in entries])
+        found, entry_pages = 0, []
+        for entry in entries:
+            page = self.crawl.page(entry)
+            entry_pages += [page] if page.role in ENTRY_COUNTERS else []
+            found += self._page(page, baseline)
+        self._write_batch()
+        return self._outcome(entry_pages, len(entries), found, failures)
+
+    def _page(self, page: FetchedPage, baseline: bool) -> int:
+        digest = hashlib.sha256(page.body).hexdigest()
+        if self.known.get(page.url) == digest:
+            self.seen.append(_Seen(page.url, page.role, digest, changed=False))
+            return 0
         try:
-            with db.transaction() as session:
-                baseline = force_baseline or not state_for(session, source).baseline_done
-                found += _store_page(session, source, page, run_id, now, baseline)
+            return self._read(page, digest, baseline)
         except MonitorError as exc:
-            errors.append(f"{page.url}: {exc}")
-            _remember_error(db, source, page, now, str(exc))
-    for error in errors:
-        logger.warning("source error source=%s error=%s", source.name, error)
-    entries = count_entries(pages)
-    with db.transaction() as session:
-        errors += problems(session, source, entries, now)
-    retry = max((f.retry_after or 0 for f in failures), default=0) or None
-    return SourceOutcome(source.name, len(pages), found, tuple(errors), retry, entries)
+            self.errors.append(f"{page.url}: {exc}")
+            _remember_error(self.db, self.source, page, self.now, str(exc))
+            return 0
+
+    def _read(self, page: FetchedPage, digest: str, baseline: bool) -> int:
+        if page.role not in PARSED_ROLES:
+            # Listings, feeds and provider pages only lead to the pages that carry outcomes.
+            self.seen.append(_Seen(page.url, page.role, digest, changed=True))
+            return 0
+        extracted = _extract(page, self.source)
+        if not extracted.outcomes:
+            self.seen.append(_Seen(page.url, page.role, digest, changed=True))
+            return 0
+        with self.db.transaction() as session:
+            history = History(session, self.run_id, self.now)
+            for outcome in extracted.outcomes:
+                history.record(
+                    self._observed(outcome, page, extracted.published), baseline=baseline
+                )
+            row = session.scalar(select(PageRow).where(PageRow.url == page.url))
+            count = len(extracted.outcomes)
+            _save_page(session, row, self.source, page.url, page.role, digest, self.now, count)
+        return len(extracted.outcomes)
+
+    def _observed(
+        self, outcome: InspectionOutcome, page: FetchedPage, published: date | None
+    ) -> Observed:
+        fetched = page.fetched_at or self.now
+        return Observed(outcome, page.url, self.source.name, self.source.kind, fetched, published)
+
+    def _write_batch(self) -> None:
+        if not self.seen:
+            return
+        try:
+            with self.db.transaction() as session:
+                _write_seen(session, self.source, self.seen, self.now)
+        except MonitorError as exc:
+            self.errors.append(f"could not store {len(self.seen)} page(s): {exc}")
+        self.seen = []
+
+    def _outcome(
+        self, entry_pages: list[FetchedPage], pages: int, found: int, failures: list[CrawlFailure]
+    ) -> SourceOutcome:
+        for error in self.errors:
+            logger.warning("source error source=%s error=%s", self.source.name, error)
+        entries = count_entries(entry_pages)
+        with self.db.transaction() as session:
+            self.errors += problems(session, self.source, entries, self.now)
+        retry = max((f.retry_after or 0 for f in failures), default=0) or None
+        return SourceOutcome(self.source.name, pages, found, tuple(self.errors), retry, entries)
 
 
-def _store_page(
-    session: Session,
-    source: SourceConfig,
-    page: FetchedPage,
-    run_id: int,
-    now: datetime,
-    baseline: bool,
-) -> int:
-    """Parse a changed page and record its outcomes; an unchanged page costs one lookup."""
-    digest = hashlib.sha256(page.body).hexdigest()
-    row = session.scalar(select(PageRow).where(PageRow.url == page.url))
-    if row is not None and row.content_hash == digest and row.parse_error is None:
-        row.last_fetched = now
-        return 0
-    if page.role not in PARSED_ROLES:
-        # Listings, feeds and provider pages only lead to the pages that carry outcomes.
-        _save_page(session, row, source, page, digest, now, 0)
-        return 0
-    extracted = extract_document(
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
+def _known_hashes(session: Session, urls: list[str]) -> dict[str, str]:
+    """Stored hashes of the pages that parsed; a page with a parse error is read again."""
+    known: dict[str, str] = {}
+    for chunk in _chunks(urls):
+        rows = session.execute(
+            select(PageRow.url, PageRow.content_hash).where(
+                PageRow.url.in_(chunk), PageRow.parse_error.is_(None)
+            )
+        )
+        known.update({url: digest for url, digest in rows if digest})
+    return known
+
+
+def _write_seen(session: Session, source: SourceConfig, seen: list[_Seen], now: datetime) -> None:
+    unchanged = [s.url for s in seen if not s.changed]
+    for chunk in _chunks(unchanged):
+        session.execute(update(PageRow).where(PageRow.url.in_(chunk)).values(last_fetched=now))
+    changed = {s.url: s for s in seen if s.changed}
+    rows = {}
+    for chunk in _chunks(list(changed)):
+        rows.update(
+            {r.url: r for r in session.scalars(select(PageRow).where(PageRow.url.in_(chunk)))}
+        )
+    for url, item in changed.items():
+        _save_page(session, rows.get(url), source, url, item.role, item.digest, now, 0)
+
+
+def _extract(page: FetchedPage, source: SourceConfig) -> Extracted:
+    published = _meta_date(page, "published")
+    return extract_document(
         page.body,
         url=page.url,
-        article_date=_meta_date(page, "published"),
-        published=_meta_date(page, "published"),
+        article_date=published,
+        published=published,
         expect_report=page.role == "report",
         home_councils=source.authorities if source.kind != "ofsted" else (),
     )
-    history = History(session, run_id, now)
-    for outcome in extracted.outcomes:
-        observed = Observed(
-            outcome, page.url, source.name, source.kind, page.fetched_at or now, extracted.published
-        )
-        history.record(observed, baseline=baseline)
-    _save_page(session, row, source, page, digest, now, len(extracted.outcomes))
-    return len(extracted.outcomes)
 
 
 def _meta_date(page: FetchedPage, key: str) -> date | None:
@@ -295,17 +385,18 @@ def _save_page(
     session: Session,
     row: PageRow | None,
     source: SourceConfig,
-    page: FetchedPage,
+    url: str,
+    role: str,
     digest: str,
     now: datetime,
     count: int,
 ) -> None:
     if row is None:
-        row = PageRow(url=page.url, first_seen=now, last_changed=now)
+        row = PageRow(url=url, first_seen=now, last_changed=now)
         session.add(row)
     if row.content_hash != digest:
         row.last_changed = now
-    row.source, row.role, row.content_hash = source.name, page.role, digest
+    row.source, row.role, row.content_hash = source.name, role, digest
     row.last_fetched, row.parse_error, row.outcome_count = now, None, count
 
 
