@@ -42,6 +42,9 @@ def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": job.max_bytes,
         "DOWNLOAD_WARNSIZE": job.max_bytes,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        # Callbacks yield requests, never items; Scrapy's default of 100 would start 100 asyncio
+        # workers for every response.
+        "CONCURRENT_ITEMS": 4,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 1,
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,

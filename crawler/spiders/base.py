@@ -30,6 +30,10 @@ NET_STATUS = "ow_network_status"
 NET_ERROR = "ow_network_error"
 NET_RETRY_AFTER = "ow_retry_after"
 ENTRY_ROLES = ("provider_page", "listing", "feed")  # a source is down when these fail
+# Entry pages are revalidated every pass, so the HTTP cache earns its keep there. Articles and
+# reports are fetched once (or re-checked rarely): caching them would write every body to disk
+# a second time for nothing.
+UNCACHED_ROLES = ("article", "report")
 
 Callback = Callable[[Response], Iterable[Request] | None]
 
@@ -77,7 +81,7 @@ class SourceSpider(scrapy.Spider):
             url,
             callback=callback,
             errback=self.on_error,
-            meta={ROLE: role, EXTRA: dict(meta or {})},
+            meta={ROLE: role, EXTRA: dict(meta or {}), "dont_cache": role in UNCACHED_ROLES},
         )
 
     def is_new(self, url: str) -> bool:
