@@ -133,7 +133,8 @@ def decode_page(data: bytes | str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _parse(html: bytes | str) -> HtmlElement | None:
+def parse_html(html: bytes | str) -> HtmlElement | None:
+    """The page as an lxml document, decoded as `decode_page` does; None if empty or unreadable."""
     text = _XML_DECL.sub("", decode_page(html), count=1).replace("\x00", "")
     if not text.strip():
         return None
@@ -279,7 +280,7 @@ def _lines(root: HtmlElement) -> list[str]:
 
 def article_text(html: bytes | str, url: str | None = None) -> ArticleText:
     """Title, main text (one block per line) and publication date of an HTML story page."""
-    doc = _parse(html)
+    doc = parse_html(html)
     if doc is None:
         return ArticleText(title=None, text="", published=None)
     title = _title(doc)

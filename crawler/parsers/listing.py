@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
+
+from crawler.parsers.html_text import parse_html
 
 logger = logging.getLogger(__name__)
 
@@ -40,29 +43,42 @@ def _path(url: str) -> str:
     return urlsplit(url).path.rstrip("/") or "/"
 
 
-def _is_noise(node: Tag) -> bool:
-    if node.name in ("header", "footer") and node.find_parent("article") is not None:
+def _is_noise(node: HtmlElement) -> bool:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag in ("header", "footer") and next(node.iterancestors("article"), None) is not None:
         return False  # an article card's own header holds its title link
-    if node.name in _NOISE_TAGS or node.get("role") in _NOISE_ROLES:
+    if tag in _NOISE_TAGS or node.get("role") in _NOISE_ROLES:
         return True
-    names = " ".join([*node.get_attribute_list("class"), str(node.get("id") or "")])
+    names = f"{node.get('class') or ''} {node.get('id') or ''}"
     return bool(names.strip()) and bool(_NOISE_NAMES.search(names))
 
 
-def _content_root(soup: BeautifulSoup) -> Tag:
-    for selector in _MAIN_SELECTORS:
-        found = soup.select_one(selector)
-        if found is not None:
-            return found
-    return soup.body or soup
+_MAIN_XPATHS = (
+    "//main",
+    "//*[@role='main']",
+    "//*[@id='main-content']",
+    "//*[@id='content']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' main-content ')]",
+)
 
 
-def _strip_noise(root: Tag) -> None:
-    # Collect first, then remove: decomposing while iterating skips siblings.
-    doomed = [node for node in root.find_all(True) if _is_noise(node)]
-    for node in doomed:
-        if not node.decomposed:
-            node.decompose()
+def _content_root(doc: HtmlElement) -> HtmlElement:
+    for xpath in _MAIN_XPATHS:
+        found = doc.xpath(xpath)
+        if found:
+            return found[0]
+    body = doc.find("body")
+    return body if body is not None else doc
+
+
+def _in_noise(link: HtmlElement, root: HtmlElement) -> bool:
+    """Whether the link or any ancestor up to the content root is navigation or the like."""
+    node: HtmlElement | None = link
+    while node is not None and node is not root:
+        if _is_noise(node):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _is_paging(url: str) -> bool:
@@ -86,15 +102,22 @@ def _keep(url: str, base_url: str) -> bool:
     return not (_is_paging(url) or _is_taxonomy(url) or _FILE_EXT.search(path))
 
 
+def _links(html: bytes | str) -> Iterator[tuple[HtmlElement, HtmlElement]]:
+    doc = parse_html(html)
+    if doc is None:
+        return
+    root = _content_root(doc)
+    for link in root.iter("a"):
+        if link.get("href") is not None:
+            yield link, root
+
+
 def article_links(html: bytes | str, base_url: str, limit: int = 50) -> list[str]:
     """Absolute article URLs of a news listing, de-duplicated, in page order, at most `limit`."""
-    soup = BeautifulSoup(html, "lxml")
-    root = _content_root(soup)
-    _strip_noise(root)
     found: list[str] = []
-    for link in root.find_all("a", href=True):
-        href = str(link["href"]).strip()
-        if not href or href.startswith("#"):
+    for link, root in _links(html):
+        href = str(link.get("href")).strip()
+        if not href or href.startswith("#") or _in_noise(link, root):
             continue
         url = urldefrag(urljoin(base_url, href)).url
         if url not in found and _keep(url, base_url):
