@@ -374,31 +374,34 @@ def _open_bodies(outdir: Path) -> Iterator[IO[bytes] | None]:
         yield handle
 
 
-def _spider_classes() -> dict[str, type[Any]]:
+def _reader_classes() -> dict[str, type[Any]]:
     # Imported here so that Scrapy (and its reactor) only ever load in the child.
-    from crawler.spiders.feed import FeedSpider
-    from crawler.spiders.news import NewsSpider
-    from crawler.spiders.ofsted import OfstedSpider
+    from crawler.spiders.feed import FeedReader
+    from crawler.spiders.news import NewsReader
+    from crawler.spiders.ofsted import OfstedReader
 
-    return {"ofsted": OfstedSpider, "news": NewsSpider, "feed": FeedSpider}
+    return {"ofsted": OfstedReader, "news": NewsReader, "feed": FeedReader}
 
 
 def child_main(job_path: str, outdir: str) -> int:
-    """The child: one CrawlerProcess with one crawler per source, writing to `outdir`."""
+    """The child: one CrawlerProcess running one spider for every source, writing to `outdir`."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.settings import scrapy_settings
+    from crawler.spiders.base import JobSpider
 
     job = CrawlJob.from_json(json.loads(Path(job_path).read_text("utf-8")))
     writer = PageWriter(outdir)
-    spiders = _spider_classes()
-    process = CrawlerProcess(scrapy_settings(job))
+    kinds = _reader_classes()
+    readers = []
     for source in job.sources:
-        spider = spiders.get(source.kind)
-        if spider is None:
+        reader = kinds.get(source.kind)
+        if reader is None:
             writer.failure(_unknown_kind(source))
             continue
-        process.crawl(spider, source=source, job=job, writer=writer)
+        readers.append(reader(source, job, writer))
+    process = CrawlerProcess(scrapy_settings(job))
+    process.crawl(JobSpider, readers=readers, writer=writer)
     process.start()
     writer.close()
     return 0

@@ -41,7 +41,10 @@ def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": job.timeout,
         "DOWNLOAD_MAXSIZE": job.max_bytes,
         "DOWNLOAD_WARNSIZE": job.max_bytes,
+        # Every source has its own download slot (see crawler/spiders/base.py), so this is two
+        # requests at a time per source; CONCURRENT_REQUESTS caps the whole job.
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "CONCURRENT_REQUESTS": 32,
         # Callbacks yield requests, never items; Scrapy's default of 100 would start 100 asyncio
         # workers for every response.
         "CONCURRENT_ITEMS": 4,

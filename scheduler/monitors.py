@@ -38,10 +38,13 @@ ENTRY_COUNTERS: dict[str, Callable[[FetchedPage], int]] = {
 }
 
 
-def count_entries(pages: list[FetchedPage]) -> int | None:
-    """How many items the source's entry pages list; None when no entry page was fetched."""
-    counts = [ENTRY_COUNTERS[p.role](p) for p in pages if p.role in ENTRY_COUNTERS]
-    return sum(counts) if counts else None
+def entry_count(page: FetchedPage) -> int | None:
+    """How many items an entry page lists (as the spider counted them, or read now); None for
+    pages that list nothing by design, such as articles."""
+    if page.role not in ENTRY_COUNTERS:
+        return None
+    counted = page.meta_value("entries")
+    return int(counted) if counted and counted.isdigit() else ENTRY_COUNTERS[page.role](page)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from db.models import PageRow, RunRow, SourceStateRow
 from scheduler.atom import write_feed
 from scheduler.config import Config
 from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
-from scheduler.monitors import ENTRY_COUNTERS, count_entries, problems
+from scheduler.monitors import entry_count, problems
 
 logger = logging.getLogger(__name__)
 
@@ -261,13 +261,14 @@ class _SourceStore:
         with self.db.transaction() as session:
             baseline = force_baseline or not state_for(session, self.source).baseline_done
             self.known = _known_hashes(session, [e.page.url for e in entries])
-        found, entry_pages = 0, []
+        found, listed = 0, []
         for entry in entries:
             page = self.crawl.page(entry)
-            entry_pages += [page] if page.role in ENTRY_COUNTERS else []
+            listed.append(entry_count(page))
             found += self._page(page, baseline)
         self._write_batch()
-        return self._outcome(entry_pages, len(entries), found, failures)
+        counts = [n for n in listed if n is not None]
+        return self._outcome(sum(counts) if counts else None, len(entries), found, failures)
 
     def _page(self, page: FetchedPage, baseline: bool) -> int:
         digest = hashlib.sha256(page.body).hexdigest()
@@ -318,11 +319,10 @@ class _SourceStore:
         self.seen = []
 
     def _outcome(
-        self, entry_pages: list[FetchedPage], pages: int, found: int, failures: list[CrawlFailure]
+        self, entries: int | None, pages: int, found: int, failures: list[CrawlFailure]
     ) -> SourceOutcome:
         for error in self.errors:
             logger.warning("source error source=%s error=%s", self.source.name, error)
-        entries = count_entries(entry_pages)
         with self.db.transaction() as session:
             self.errors += problems(session, self.source, entries, self.now)
         retry = max((f.retry_after or 0 for f in failures), default=0) or None

@@ -1,4 +1,9 @@
-"""What every source spider shares: building requests, handing responses and errors to the writer.
+"""One Scrapy spider per crawl job, and what every source's reader shares: building requests,
+handing responses and errors to the writer.
+
+A source is not a spider of its own: forty sources as forty crawlers would build forty engines,
+middleware stacks and heartbeats for a handful of requests each. Each source's requests carry
+its name and use their own download slot, so politeness is still per source.
 
 Also a downloader middleware that remembers what the network really answered, so that a page the
 HTTP cache served in place of an error still counts as a failure of its source.
@@ -7,11 +12,15 @@ HTTP cache served in place of an error still counts as a failure of its source.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -25,7 +34,9 @@ from crawler.sources import SourceConfig
 logger = logging.getLogger(__name__)
 
 ROLE = "ow_role"
+SOURCE = "ow_source"
 EXTRA = "ow_meta"
+ENTRIES = "entries"  # FetchedPage.meta key: items an entry page lists
 NET_STATUS = "ow_network_status"
 NET_ERROR = "ow_network_error"
 NET_RETRY_AFTER = "ow_retry_after"
@@ -63,16 +74,18 @@ def _header(response: Response, name: bytes) -> str:
     return value.decode("latin-1")
 
 
-class SourceSpider(scrapy.Spider):
-    """Base of the three source spiders: they only fetch, and write what they fetch."""
+class SourceReader:
+    """Base of the three kinds of source: they only fetch, and write what they fetch."""
 
-    name = "source"
-
-    def __init__(self, source: SourceConfig, job: CrawlJob, writer: PageWriter, **kwargs: Any):
-        super().__init__(**kwargs)
+    def __init__(self, source: SourceConfig, job: CrawlJob, writer: PageWriter):
         self.source = source
         self.job = job
         self.writer = writer
+        self.settled: Callable[[Request], None] = lambda request: None  # set by JobSpider
+
+    def start_requests(self) -> Iterator[Request]:
+        """The source's first requests; callbacks lead on from there."""
+        raise NotImplementedError
 
     def fetch(
         self, url: str, role: str, callback: Callback, meta: dict[str, str] | None = None
@@ -81,16 +94,28 @@ class SourceSpider(scrapy.Spider):
             url,
             callback=callback,
             errback=self.on_error,
-            meta={ROLE: role, EXTRA: dict(meta or {}), "dont_cache": role in UNCACHED_ROLES},
+            meta={
+                ROLE: role,
+                SOURCE: self.source.name,
+                EXTRA: dict(meta or {}),
+                "dont_cache": role in UNCACHED_ROLES,
+                "download_slot": f"{self.source.name}@{urlsplit(url).hostname}",
+            },
         )
 
     def is_new(self, url: str) -> bool:
         return url not in self.job.skip_urls
 
-    def record(self, response: Response) -> None:
-        """Hand one response to the writer; a cached stand-in for an error is a failure too."""
+    def record(self, response: Response, entries: int | None = None) -> None:
+        """Hand one response to the writer; a cached stand-in for an error is a failure too.
+
+        `entries` is how many items an entry page lists, read here so the pass need not parse
+        the page again for its health check."""
         meta = response.meta
         cached = "cached" in response.flags
+        extra = dict(meta.get(EXTRA, {}))
+        if entries is not None:
+            extra[ENTRIES] = str(entries)
         self.writer.page(
             FetchedPage(
                 source=self.source.name,
@@ -102,7 +127,7 @@ class SourceSpider(scrapy.Spider):
                 content_type=_header(response, b"Content-Type"),
                 fetched_at=datetime.now(UTC),
                 from_cache=cached,
-                meta=tuple(sorted(meta.get(EXTRA, {}).items())),
+                meta=tuple(sorted(extra.items())),
             )
         )
         if cached and (meta.get(NET_ERROR) or meta.get(NET_STATUS)):
@@ -126,6 +151,7 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
+        self.settled(request)  # a request refused before download never leaves the downloader
         role = request.meta.get(ROLE, "")
         error = failure.value or Exception(failure.getErrorMessage())
         # IgnoreRequest also means "too large after decompression"; only robots.txt is a skip.
@@ -149,7 +175,68 @@ class SourceSpider(scrapy.Spider):
         logger.warning("fetch failed source=%s url=%s error=%r", self.source.name, url, error)
         return CrawlFailure(self.source.name, url, f"{type(error).__name__}: {error}")
 
+
+class JobSpider(scrapy.Spider):
+    """The one spider of a crawl job: starts every source's requests and keeps, per source, the
+    requests not yet answered, so that a deadline marks only unfinished sources as cut short."""
+
+    name = "ofsted-watch"
+
+    def __init__(self, readers: list[SourceReader], writer: PageWriter, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.readers, self.writer = readers, writer
+        self.requests: Counter[str] = Counter()
+        self.waiting: dict[str, set[int]] = defaultdict(set)
+        self.finished: set[str] = set()
+        for reader in readers:
+            reader.settled = self.settle
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JobSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        connect = crawler.signals.connect
+        connect(spider.count_request, signal=signals.request_reached_downloader)
+        connect(spider.wait_for, signal=signals.request_scheduled)
+        connect(spider.settle, signal=signals.request_dropped)
+        connect(spider.settle, signal=signals.request_left_downloader)
+        return spider
+
+    def count_request(self, request: Request) -> None:
+        # Retries count; robots.txt requests carry no source and are the site's, not a source's.
+        self.requests[request.meta.get(SOURCE, "")] += 1
+
+    def wait_for(self, request: Request) -> None:
+        name = request.meta.get(SOURCE)
+        if name is None:
+            return
+        if not self.waiting[name] and name in self.finished:
+            self._report(name, "running")  # a callback asked for more after all looked done
+        self.waiting[name].add(id(request))
+
+    def settle(self, request: Request) -> None:
+        name = request.meta.get(SOURCE, "")
+        waiting = self.waiting[name]
+        if id(request) in waiting:
+            waiting.discard(id(request))
+            if not waiting:
+                # Said now, not at close: closing waits for a hung download, and the parent may
+                # kill the process first.
+                self._report(name, "finished")
+
+    def _report(self, name: str, reason: str) -> None:
+        self.writer.stats(name, self.requests[name], reason)
+        if reason == "finished":
+            self.finished.add(name)
+        else:
+            self.finished.discard(name)
+
+    async def start(self) -> AsyncIterator[Request]:
+        for reader in self.readers:
+            for request in reader.start_requests():
+                yield request
+
     def closed(self, reason: str) -> None:
-        stats = self.crawler.stats
-        count = stats.get_value("downloader/request_count", 0) if stats else 0
-        self.writer.stats(self.source.name, int(count), reason)
+        for reader in self.readers:
+            name = reader.source.name
+            done = reason == "finished" or not self.waiting[name]
+            self._report(name, "finished" if done else reason)

@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 from scrapy.http import Request, Response
 
 from crawler.crawl import CrawlFailure
 from crawler.errors import ParseError
 from crawler.parsers.feed import parse_feed
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceReader
 
 logger = logging.getLogger(__name__)
 
 
-class FeedSpider(SourceSpider):
+class FeedReader(SourceReader):
     """Fetches the feed, then each entry's link not seen before (up to max_articles)."""
 
-    name = "feed"
-
-    async def start(self) -> AsyncIterator[Request]:
+    def start_requests(self) -> Iterator[Request]:
         yield self.fetch(self.source.url, "feed", self.parse_feed)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        self.record(response)
         try:
             entries = parse_feed(response.body, response.url)
         except ParseError as exc:
+            self.record(response, entries=0)
             self.writer.failure(CrawlFailure(self.source.name, response.url, str(exc)))
             return
+        self.record(response, entries=len(entries))
         fresh = [e for e in entries if self.is_new(e.url)][: self.source.max_articles]
         for entry in fresh:
             meta = {

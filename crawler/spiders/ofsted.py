@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 from scrapy.http import Request, Response
 
 from crawler.authorities import Authority, AuthorityRegistry
 from crawler.crawl import CrawlFailure
 from crawler.parsers.provider_page import parse_provider_page, search_results
-from crawler.spiders.base import EXTRA, SourceSpider
+from crawler.spiders.base import EXTRA, SourceReader
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,8 @@ def provider_urns(authority: Authority, registry: AuthorityRegistry) -> list[tup
     return pairs
 
 
-class OfstedSpider(SourceSpider):
+class OfstedReader(SourceReader):
     """Fetches /provider/44/<URN> for each watched council and the report files it lists."""
-
-    name = "ofsted"
 
     def _authority(self, code: str) -> Authority | None:
         registry = AuthorityRegistry.load()
@@ -63,7 +61,7 @@ class OfstedSpider(SourceSpider):
         url = f"{self.source.url.rstrip('/')}/provider/44/{urn}"
         return self.fetch(url, "provider_page", self.parse_provider, {"ons_code": ons_code})
 
-    async def start(self) -> AsyncIterator[Request]:
+    def start_requests(self) -> Iterator[Request]:
         if self.source.discover:
             url = self.source.url.rstrip("/") + SEARCH_PATH
             yield self.fetch(url, "search", self.parse_search)
@@ -73,8 +71,8 @@ class OfstedSpider(SourceSpider):
 
     def parse_search(self, response: Response) -> Iterator[Request]:
         """Follow each listed provider that maps to a watched council, then the next page."""
-        self.record(response)
         results, next_page = search_results(response.body, response.url)
+        self.record(response, entries=len(results))
         if not results:
             self._loud(response.url, "search listing shows no providers (has the layout changed?)")
         watched = self.watched_urns()
@@ -101,9 +99,9 @@ class OfstedSpider(SourceSpider):
         return self.provider_request(urn, code) if code else None
 
     def parse_provider(self, response: Response) -> Iterator[Request]:
-        self.record(response)
         ons_code = response.meta[EXTRA]["ons_code"]
         publications = parse_provider_page(response.body, response.url)
+        self.record(response, entries=len(publications))
         if not publications:
             self._loud(response.url, "provider page lists no reports (has the layout changed?)")
         for pub in publications:

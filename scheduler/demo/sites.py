@@ -10,8 +10,8 @@ import gzip
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 from email.utils import formatdate
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
