@@ -8,21 +8,24 @@ before a kill is kept. The parent reads the lines, then loads bodies one at a ti
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from crawler.errors import FetchError
 from crawler.records import FetchedPage
@@ -37,6 +40,7 @@ BODIES_FILE = "bodies.bin"
 FAILURES_FILE = "failures.jsonl"
 STATS_FILE = "stats.jsonl"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+FORK_CRAWLS = hasattr(os, "fork")  # crawls are forked by crawler/zygote.py where possible
 
 
 def _tupled(row: dict[str, Any]) -> dict[str, Any]:
@@ -198,24 +202,151 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):  # it may have finished in the meantime
-        os.killpg(proc.pid, sig)
+class _Child(Protocol):
+    """A running crawl process, however it was started."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def finished_within(self, seconds: float | None) -> bool: ...
+
+    def exit_code(self) -> int | None: ...
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    _signal_group(proc, signal.SIGTERM)
-    try:
-        proc.wait(KILL_GRACE)
-    except subprocess.TimeoutExpired:
-        _signal_group(proc, signal.SIGKILL)
-        proc.wait()
+class _SpawnedChild:
+    """A fresh interpreter: pays for importing Scrapy on every crawl."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]):
+        self.proc = proc
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def finished_within(self, seconds: float | None) -> bool:
+        try:
+            self.proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def exit_code(self) -> int | None:
+        return self.proc.poll()
 
 
-def _start_child(job_path: Path, outdir: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+class _ForkedChild:
+    """A crawl forked by the launcher (crawler/zygote.py), which imported Scrapy once: a
+    long-running `serve`, or a test session, pays for the import once rather than every pass."""
+
+    def __init__(self, launcher: _Launcher, pid: int):
+        self.launcher, self._pid = launcher, pid
+        self._exit: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def finished_within(self, seconds: float | None) -> bool:
+        if self._exit is None:
+            self._exit = self.launcher.exit_code(self._pid, seconds)
+        return self._exit is not None
+
+    def exit_code(self) -> int | None:
+        return self._exit
+
+
+class _Launcher:
+    """The parent's side of crawler/zygote.py: started on first use, restarted if it died."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self._buffer = b""
+
+    def close(self) -> None:
+        """Close the pipes; the launcher leaves when it sees its input end."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            proc.wait(KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def _ensure(self) -> subprocess.Popen[bytes]:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.close()
+        if self.proc is None:
+            self._buffer = b""
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.zygote"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=_child_env(),
+            )
+        return self.proc
+
+    def fork(self, job_path: Path, outdir: Path, log_path: Path) -> _ForkedChild:
+        """Start one crawl; the caller holds `lock` until it has the crawl's exit code."""
+        proc = self._ensure()
+        request = {"job": str(job_path), "out": str(outdir), "log": str(log_path)}
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(request) + "\n").encode())
+        proc.stdin.flush()
+        answer = self._line(None)
+        if answer is None or "pid" not in answer:
+            raise OSError("the crawl launcher did not start the crawl")
+        return _ForkedChild(self, int(answer["pid"]))
+
+    def exit_code(self, pid: int, seconds: float | None) -> int | None:
+        """The crawl's exit code once it ends within `seconds`; None if still running."""
+        answer = self._line(seconds)
+        if answer is None:
+            return None if self.proc and self.proc.poll() is None else -1
+        return int(answer["exit"])
+
+    def _line(self, seconds: float | None) -> dict[str, Any] | None:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        ends = None if seconds is None else time.monotonic() + seconds
+        while b"\n" not in self._buffer:
+            left = None if ends is None else max(0.0, ends - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], left)
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                return None  # timed out, or the launcher is gone
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+
+_LAUNCHER = _Launcher()
+atexit.register(_LAUNCHER.close)
+
+
+def _signal_child(child: _Child, sig: signal.Signals) -> None:
+    # The pid as well as its group: a forked child may not have made its group yet.
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(child.pid, sig)
+
+
+def _stop(child: _Child) -> None:
+    _signal_child(child, signal.SIGTERM)
+    if not child.finished_within(KILL_GRACE):
+        _signal_child(child, signal.SIGKILL)
+        child.finished_within(None)
+
+
+def _spawn_child(job_path: Path, outdir: Path, log_path: Path) -> _Child:
     command = [sys.executable, "-m", "crawler.crawl", str(job_path), str(outdir)]
-    try:
-        return subprocess.Popen(
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -223,27 +354,43 @@ def _start_child(job_path: Path, outdir: Path, log: IO[bytes]) -> subprocess.Pop
             env=_child_env(),
             start_new_session=True,  # its own process group, so a kill reaches every descendant
         )
-    except OSError as exc:
+    return _SpawnedChild(proc)
+
+
+def _fork_child(job_path: Path, outdir: Path, log_path: Path) -> _Child:
+    return _LAUNCHER.fork(job_path, outdir, log_path)
+
+
+def _start_child(job_path: Path, outdir: Path, log_path: Path) -> _Child:
+    start = _fork_child if FORK_CRAWLS else _spawn_child
+    try:
+        return start(job_path, outdir, log_path)
+    except (OSError, ValueError) as exc:
         raise FetchError(f"could not start the crawl process: {exc}") from exc
 
 
 def _run_child(
-    job_path: Path, outdir: Path, deadline: float, log: IO[bytes]
+    job_path: Path, outdir: Path, deadline: float, log_path: Path
 ) -> tuple[bool, int | None]:
     """Run the child: (whether it was stopped at the deadline, its exit code)."""
-    proc = _start_child(job_path, outdir, log)
+    # The launcher runs one crawl at a time and its answers are read in order.
+    with _LAUNCHER.lock if FORK_CRAWLS else contextlib.nullcontext():
+        return _wait_child(_start_child(job_path, outdir, log_path), deadline)
+
+
+def _wait_child(child: _Child, deadline: float) -> tuple[bool, int | None]:
     try:
-        proc.wait(deadline)
-    except subprocess.TimeoutExpired:
-        logger.warning("crawl deadline reached deadline=%.1fs pid=%d", deadline, proc.pid)
-        _stop(proc)
-        return True, None
+        if not child.finished_within(deadline):
+            logger.warning("crawl deadline reached deadline=%.1fs pid=%d", deadline, child.pid)
+            _stop(child)
+            return True, None
     finally:
-        if proc.poll() is None:
-            _stop(proc)  # an exception (Ctrl-C) in the parent must not leave the child running
-    if proc.returncode != 0:
-        logger.warning("crawl child failed returncode=%d", proc.returncode)
-    return False, proc.returncode
+        if child.exit_code() is None:
+            _stop(child)  # an exception (Ctrl-C) in the parent must not leave the child running
+    code = child.exit_code()
+    if code != 0:
+        logger.warning("crawl child failed returncode=%s", code)
+    return False, code
 
 
 def _unknown_kind(source: SourceConfig) -> CrawlFailure:
@@ -334,8 +481,7 @@ def open_crawl(job: CrawlJob) -> Iterator[CrawlOutput]:
         work = Path(tmp)
         job_path, outdir, log_path = work / "job.json", work / "out", work / "child.log"
         job_path.write_text(json.dumps(job.to_json()), "utf-8")
-        with log_path.open("wb") as log:
-            killed, code = _run_child(job_path, outdir, job.deadline, log)
+        killed, code = _run_child(job_path, outdir, job.deadline, log_path)
         entries, failures, stats = read_output(outdir)
         if code not in (0, None):
             logger.warning("crawl child log tail:\n%s", _child_log_tail(log_path))

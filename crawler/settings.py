@@ -15,6 +15,21 @@ if TYPE_CHECKING:
 # 429 is left out on purpose: the caller honours Retry-After on the next pass instead.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 NETWORK_STATUS_MIDDLEWARE = "crawler.spiders.base.NetworkStatusMiddleware"
+# Components a crawl never uses; switched off so that no crawl pays for importing them.
+UNUSED_EXTENSIONS = (
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.feedexport.FeedExporter",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.spiderstate.SpiderState",
+)
+UNUSED_HANDLERS = {
+    "s3": "scrapy.core.downloader.handlers.s3.S3DownloadHandler",
+    "ftp": "scrapy.core.downloader.handlers.ftp.FTPDownloadHandler",
+    "file": "scrapy.core.downloader.handlers.file.FileDownloadHandler",
+    "data": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler",
+}
+DISABLED_COMPONENTS = frozenset(UNUSED_EXTENSIONS) | frozenset(UNUSED_HANDLERS.values())
 
 
 def closespider_timeout(deadline: float) -> float:
@@ -60,4 +75,6 @@ def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
         "HTTPCACHE_ALWAYS_STORE": True,
         "DOWNLOADER_MIDDLEWARES": {NETWORK_STATUS_MIDDLEWARE: 950},
+        "EXTENSIONS": dict.fromkeys(UNUSED_EXTENSIONS),
+        "DOWNLOAD_HANDLERS": dict.fromkeys(UNUSED_HANDLERS),
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler import crawl
 from crawler.crawl import CrawlJob, CrawlResult, run_crawl
 from crawler.records import FetchedPage
 from crawler.settings import closespider_timeout, scrapy_settings
@@ -272,3 +273,21 @@ def test_server_error_after_a_good_pass_is_a_failure_even_if_cache_answers(
     [failure] = second.failures
     assert (failure.status, failure.retry_after) == (503, 30.0)
     assert failure.message == "HTTP 503 (served the cached copy)"
+
+
+@pytest.mark.skipif(not crawl.FORK_CRAWLS, reason="crawls are forked only where os.fork exists")
+def test_crawls_are_forked_by_one_launcher_that_comes_back_if_killed(
+    tmp_path: Path, news_site: SiteServer
+) -> None:
+    source = SourceConfig("council-news", "news", news_site.url + "/news")
+    first = run_crawl(make_job(tmp_path, source))
+    launcher = crawl._LAUNCHER.proc
+    assert launcher is not None and launcher.poll() is None
+    run_crawl(make_job(tmp_path, source))
+    assert crawl._LAUNCHER.proc is launcher  # the same process forked the second crawl
+
+    launcher.kill()
+    launcher.wait()
+    third = run_crawl(make_job(tmp_path, source))
+    assert crawl._LAUNCHER.proc is not launcher
+    assert [p.url for p in third.pages] == [p.url for p in first.pages] and not third.failures
