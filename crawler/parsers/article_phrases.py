@@ -27,15 +27,37 @@ def words(section: str, key: str) -> list[str]:
 
 def has_any(text: str, phrases_: Iterable[str]) -> bool:
     folded = f" {squash(text)} "
-    return any(contains(folded, w) for w in phrases_)
+    pattern, substrings = _any_matcher(tuple(phrases_))
+    found = pattern is not None and pattern.search(folded) is not None
+    return found or any(w in folded for w in substrings)
 
 
 def contains(folded: str, word: str, plural: bool = True) -> bool:
     """Whole-word match on squashed text; an optional plural 's' unless told otherwise."""
-    if word[:1].isalnum() and word[-1:].isalnum():
-        tail = "s?" if plural else ""
-        return re.search(rf"(?<![\w-]){re.escape(word)}{tail}(?![\w-])", folded) is not None
+    if _is_word(word):
+        return _word_regex((word,), plural).search(folded) is not None
     return word in folded
+
+
+def _is_word(phrase: str) -> bool:
+    return phrase[:1].isalnum() and phrase[-1:].isalnum()
+
+
+@cache
+def _word_regex(words_: tuple[str, ...], plural: bool = True) -> re.Pattern[str]:
+    # One alternation for a whole phrase list: the reader asks the same lists thousands of times.
+    tail = "s?" if plural else ""
+    ordered = sorted(words_, key=len, reverse=True)
+    return re.compile(
+        r"(?<![\w-])(?:" + "|".join(re.escape(w) + tail for w in ordered) + r")(?![\w-])"
+    )
+
+
+@cache
+def _any_matcher(phrases_: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    words_ = tuple(w for w in phrases_ if _is_word(w))
+    substrings = tuple(w for w in phrases_ if not _is_word(w))
+    return (_word_regex(words_) if words_ else None), substrings
 
 
 @cache

@@ -23,9 +23,14 @@ _CONTEXT = ("ofsted", "inspect")
 # The article reader's UNGRADED_EVENTS (a test keeps them equal).
 UNGRADED_EVENTS = ("focused_visit", "monitoring_visit", "jtai", "send_inspection")
 _GZIP = b"\x1f\x8b"
-_NON_LETTERS = bytes(b for b in range(256) if chr(b) not in string.ascii_lowercase)
+_NON_LETTERS = bytes(b for b in range(256) if chr(b) not in string.ascii_letters)
+_LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
 _TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
+_TAG_BYTES = re.compile(rb"<[a-zA-Z/!?][^>]*>")
 _OG_TITLE = re.compile(r"""<meta[^>]+og:title[^>]+content=("[^"]*"|'[^']*')""", re.I)
+_OG_TITLE_BYTES = re.compile(rb"""<meta[^>]+og:title[^>]+content=("[^"]*"|'[^']*')""", re.I)
+# Encodings in which '<', '>' and '&' are not single ASCII bytes; read through decode_page.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _letters(data: bytes) -> bytes:
@@ -35,7 +40,7 @@ def _letters(data: bytes) -> bytes:
     an ASCII letter are the Kelvin sign (k, in no stem) and dotted capital I, whose lower case
     carries a combining dot that the article reader does not see through either.
     """
-    return data.lower().translate(None, _NON_LETTERS)
+    return data.translate(_LOWER, _NON_LETTERS)  # one pass: drop non-letters, lower the rest
 
 
 @cache
@@ -54,6 +59,19 @@ def stems() -> tuple[bytes, ...]:
 
 def _found(letters: bytes) -> bool:
     return any(stem in letters for stem in stems())
+
+
+def _unescaped(data: bytes) -> bytes:
+    if b"&" not in data:
+        return data
+    # Latin-1 keeps every byte; a multi-byte character only becomes non-letters, dropped anyway.
+    return html.unescape(data.decode("latin-1")).encode("ascii", "ignore")
+
+
+def _html_byte_views(raw: bytes) -> Iterator[bytes]:
+    """As _html_views, on the bytes of an ASCII-compatible page: no decoding of the whole page."""
+    yield _unescaped(_TAG_BYTES.sub(b"", raw))
+    yield from (_unescaped(m[1]) for m in _OG_TITLE_BYTES.finditer(raw))
 
 
 def _html_views(raw: bytes) -> Iterator[str]:
@@ -76,4 +94,6 @@ def may_report_outcome(raw: bytes) -> bool:
     # The plain-text reader's view, letters only: 'monitoring\nvisit' and UTF-16 are caught too.
     if _found(_letters(raw)):
         return True
+    if not raw.startswith(_WIDE_BOMS):
+        return any(_found(_letters(view)) for view in _html_byte_views(raw))
     return any(_found(_letters(view.encode("ascii", "ignore"))) for view in _html_views(raw))
