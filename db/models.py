@@ -59,6 +59,7 @@ class PageRow(Base):
     last_changed: Mapped[datetime] = mapped_column(DateTime)
     parse_error: Mapped[str | None] = mapped_column(Text)
     outcome_count: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[date | None] = mapped_column(Date)  # an article's own date, when known
 
 
 class InspectionEventRow(Base):

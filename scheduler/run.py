@@ -22,6 +22,7 @@ from alerts.outbox import Delivered, Dispatcher, enqueue
 from crawler.crawl import CrawlFailure, CrawlJob, CrawlOutput, PageEntry, open_crawl
 from crawler.errors import MonitorError, StorageError
 from crawler.extract import Extracted, extract_document
+from crawler.parsers.html_text import published_hint
 from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome
 from crawler.sources import SourceConfig
 from db.changes import acknowledge, collect_changes
@@ -172,21 +173,47 @@ def _known_urls(session: Session, sources: list[SourceConfig], now: datetime) ->
     """Stored articles and reports, less young articles due for an edit re-check."""
     names = [s.name for s in sources]
     recheck = {s.name: timedelta(days=s.recheck_days) for s in sources}
-    rows = session.scalars(
-        select(PageRow).where(PageRow.source.in_(names), PageRow.role.in_(["article", "report"]))
+    # Columns, not ORM rows: a long history means tens of thousands of pages.
+    rows = session.execute(
+        select(
+            PageRow.url,
+            PageRow.source,
+            PageRow.role,
+            PageRow.first_seen,
+            PageRow.last_fetched,
+            PageRow.published,
+        ).where(
+            PageRow.source.in_(names),
+            PageRow.role.in_(["article", "report"]),
+            # A page that failed to parse is fetched and read again every pass, so the source
+            # stays failing until a fixed parser or a fixed file reads it.
+            PageRow.parse_error.is_(None),
+        )
     )
-    # A page that failed to parse is fetched (conditionally) and read again every pass, so the
-    # source stays failing until a fixed parser or a fixed file reads it.
     return {
-        row.url
-        for row in rows
-        if row.parse_error is None and not _due_recheck(row, now, recheck[row.source])
+        url
+        for url, source, role, first_seen, last_fetched, published in rows
+        if not _due_recheck(role, first_seen, last_fetched, published, now, recheck[source])
     }
 
 
-def _due_recheck(row: PageRow, now: datetime, window: timedelta) -> bool:
-    young = row.role == "article" and now - row.first_seen < window
-    return young and now - row.last_fetched >= RECHECK_AFTER
+def _due_recheck(
+    role: str,
+    first_seen: datetime,
+    last_fetched: datetime,
+    published: date | None,
+    now: datetime,
+    window: timedelta,
+) -> bool:
+    """An article young enough to be re-read for edits, last read at least 12 hours ago.
+
+    Young is by the article's own date when it has one: a first pass over a listing's back
+    catalogue must not re-fetch months-old stories twice a day."""
+    if role != "article" or now - last_fetched < RECHECK_AFTER:
+        return False
+    if published is not None:
+        return now.date() - published < window
+    return now - first_seen < window
 
 
 def _store(
@@ -235,6 +262,12 @@ class _Seen:
     role: str
     digest: str
     changed: bool
+    published: date | None = None
+    outcomes: int = 0
+
+    @classmethod
+    def of(cls, page: FetchedPage, digest: str, changed: bool, outcomes: int = 0) -> _Seen:
+        return cls(page.url, page.role, digest, changed, _page_date(page), outcomes)
 
 
 class _SourceStore:
@@ -273,7 +306,7 @@ class _SourceStore:
     def _page(self, page: FetchedPage, baseline: bool) -> int:
         digest = hashlib.sha256(page.body).hexdigest()
         if self.known.get(page.url) == digest:
-            self.seen.append(_Seen(page.url, page.role, digest, changed=False))
+            self.seen.append(_Seen.of(page, digest, changed=False))
             return 0
         try:
             return self._read(page, digest, baseline)
@@ -285,11 +318,11 @@ class _SourceStore:
     def _read(self, page: FetchedPage, digest: str, baseline: bool) -> int:
         if page.role not in PARSED_ROLES:
             # Listings, feeds and provider pages only lead to the pages that carry outcomes.
-            self.seen.append(_Seen(page.url, page.role, digest, changed=True))
+            self.seen.append(_Seen.of(page, digest, changed=True))
             return 0
         extracted = _extract(page, self.source)
         if not extracted.outcomes:
-            self.seen.append(_Seen(page.url, page.role, digest, changed=True))
+            self.seen.append(_Seen.of(page, digest, changed=True))
             return 0
         with self.db.transaction() as session:
             history = History(session, self.run_id, self.now)
@@ -298,8 +331,8 @@ class _SourceStore:
                     self._observed(outcome, page, extracted.published), baseline=baseline
                 )
             row = session.scalar(select(PageRow).where(PageRow.url == page.url))
-            count = len(extracted.outcomes)
-            _save_page(session, row, self.source, page.url, page.role, digest, self.now, count)
+            seen = _Seen.of(page, digest, changed=True, outcomes=len(extracted.outcomes))
+            _save_page(session, row, self.source, seen, self.now)
         return len(extracted.outcomes)
 
     def _observed(
@@ -358,7 +391,7 @@ def _write_seen(session: Session, source: SourceConfig, seen: list[_Seen], now: 
             {r.url: r for r in session.scalars(select(PageRow).where(PageRow.url.in_(chunk)))}
         )
     for url, item in changed.items():
-        _save_page(session, rows.get(url), source, url, item.role, item.digest, now, 0)
+        _save_page(session, rows.get(url), source, item, now)
 
 
 def _extract(page: FetchedPage, source: SourceConfig) -> Extracted:
@@ -382,22 +415,23 @@ def _meta_date(page: FetchedPage, key: str) -> date | None:
 
 
 def _save_page(
-    session: Session,
-    row: PageRow | None,
-    source: SourceConfig,
-    url: str,
-    role: str,
-    digest: str,
-    now: datetime,
-    count: int,
+    session: Session, row: PageRow | None, source: SourceConfig, seen: _Seen, now: datetime
 ) -> None:
     if row is None:
-        row = PageRow(url=url, first_seen=now, last_changed=now)
+        row = PageRow(url=seen.url, first_seen=now, last_changed=now)
         session.add(row)
-    if row.content_hash != digest:
+    if row.content_hash != seen.digest:
         row.last_changed = now
-    row.source, row.role, row.content_hash = source.name, role, digest
-    row.last_fetched, row.parse_error, row.outcome_count = now, None, count
+    row.source, row.role, row.content_hash = source.name, seen.role, seen.digest
+    row.last_fetched, row.parse_error, row.outcome_count = now, None, seen.outcomes
+    row.published = seen.published or row.published
+
+
+def _page_date(page: FetchedPage) -> date | None:
+    """An article's own date: from its feed entry, else from its machine-readable marks."""
+    if page.role != "article":
+        return None
+    return _meta_date(page, "published") or published_hint(page.body)
 
 
 def _remember_error(

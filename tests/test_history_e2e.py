@@ -338,9 +338,12 @@ def test_a_grade_change_alerts_with_per_area_before_and_after(harness: Harness) 
 def test_press_contradicting_the_report_is_one_mismatch_even_when_it_flips(
     harness: Harness,
 ) -> None:
-    harness.run()
+    # The passes run on the story's own clock: articles are re-read for edits while they are
+    # young by their own date.
+    clock = datetime(2023, 4, 21, 8, 0)
+    harness.run(now=clock - timedelta(days=2))
     harness.sites.reports[14] = (date(2023, 4, 20), NEW_REPORT)
-    harness.run()
+    harness.run(now=clock - timedelta(hours=12))
     wrong = story(
         "/news/outstanding",
         "Thurrock rated outstanding",
@@ -349,16 +352,20 @@ def test_press_contradicting_the_report_is_one_mismatch_even_when_it_flips(
         " inspection in March.",
     )
     harness.sites.paper_a_news.append(wrong)
-    mismatch = harness.run()
+    mismatch = harness.run(now=clock)
     assert [d.event_type for d in mismatch.deliveries] == ["coverage.mismatch"] * 2
     # The paper corrects its story, then reverts the correction: no second mismatch alert.
     # Young articles are re-read for edits after 12 hours.
     fixed = story(wrong.path, "Thurrock rated good", wrong.published, *GOOD_STORY)
     harness.sites.paper_a_news[-1] = fixed
-    assert harness.run(now=utcnow() + timedelta(hours=13)).deliveries == ()
+    assert harness.run(now=clock + timedelta(hours=13)).deliveries == ()
     assert harness.claim("/news/outstanding") == "good"
     harness.sites.paper_a_news[-1] = wrong
-    assert harness.run(now=utcnow() + timedelta(hours=26)).deliveries == ()
+    assert harness.run(now=clock + timedelta(hours=26)).deliveries == ()
+    assert harness.claim("/news/outstanding") == "outstanding"
+    # Once the story is older than recheck_days by its own date, it is not fetched again.
+    harness.sites.paper_a_news[-1] = fixed
+    harness.run(now=clock + timedelta(days=5))
     assert harness.claim("/news/outstanding") == "outstanding"
     assert harness.hook_types().count("coverage.mismatch") == 1
 

@@ -173,6 +173,25 @@ def _date_from_json_ld(doc: HtmlElement) -> date | None:
     return None
 
 
+_DATE_HINTS = re.compile(
+    rb"""(?:published_time["']\s+content=["']|"datePublished"\s*:\s*"|<time[^>]*\sdatetime=["'])"""
+    rb"(\d{4}-\d\d-\d\d)",
+    re.I,
+)
+
+
+def published_hint(data: bytes) -> date | None:
+    """A page's publication date from its machine-readable marks only (meta, JSON-LD, <time>),
+    read off the raw bytes: cheap enough for every crawled page, parsed or not."""
+    found = _DATE_HINTS.search(data)
+    if found is None:
+        return None
+    try:
+        return date.fromisoformat(found[1].decode("ascii"))
+    except ValueError:
+        return None
+
+
 def _date_from_meta(doc: HtmlElement) -> date | None:
     for tag in doc.iter("meta"):
         key = str(tag.get("property") or tag.get("name") or tag.get("itemprop") or "").lower()
