@@ -5,7 +5,8 @@
 related links and comments. About 4 % of the articles announce an Ofsted outcome for a real
 council, in varied wording; the councils concerned get an Ofsted-like provider page and a report
 PDF. Generation 2 edits 10 % of the articles (some only in their boilerplate), adds 2 articles a
-site, and some of the new articles announce new outcomes.
+site, some of which announce new outcomes, and updates the newest story of a few sites to announce
+an outcome it did not carry before.
 
 `generate(generation)` returns a `Workload`: SiteServer routes (path -> Route) and the ground truth
 (article path -> council and overall grade). Every article draws from its own seeded random stream,
@@ -31,6 +32,7 @@ NEW_PER_SITE = 2
 OUTCOME_SHARE = 0.04
 EDIT_SHARE = 0.10
 NEW_OUTCOMES = 6  # outcome articles among generation 2's 80 new articles
+CORRECTIONS = 3  # generation 2 adds an outcome to a recent story on this many sites
 TEMPLATES = ("council", "paper", "wordpress")
 MIN_KB, MAX_KB = 30, 120
 BASE_TIME = 1_700_000_000.0
@@ -289,20 +291,40 @@ def _listing(site: int, articles: list[_Article], base_url: str) -> tuple[str, s
     return first, second, feed
 
 
-def _outcome_plan(seed: int, authorities: list[Authority]) -> dict[tuple[int, int], tuple]:
+def _outcome_plan(
+    seed: int, authorities: list[Authority]
+) -> dict[tuple[int, int], tuple[Authority, str]]:
     """Which (site, index) articles announce which council and grade, for both generations."""
     rng = random.Random(f"plan:{seed}")
     total = SITES * ARTICLES
     chosen = rng.sample(range(total), round(total * OUTCOME_SHARE))
     new_slots = rng.sample(range(SITES * NEW_PER_SITE), NEW_OUTCOMES)
-    councils = rng.sample(authorities, len(chosen) + NEW_OUTCOMES)
-    plan: dict[tuple[int, int], tuple] = {}
+    councils = rng.sample(authorities, len(chosen) + NEW_OUTCOMES + CORRECTIONS)
+    plan: dict[tuple[int, int], tuple[Authority, str]] = {}
     for n, slot in enumerate(chosen):
         plan[divmod(slot, ARTICLES)] = (councils[n], rng.choice(GRADES))
     for n, slot in enumerate(new_slots):
         site, extra = divmod(slot, NEW_PER_SITE)
         plan[(site, ARTICLES + extra)] = (councils[len(chosen) + n], rng.choice(GRADES))
+    corrected = [site for site in range(SITES) if (site, ARTICLES - 1) not in plan]
+    for n, site in enumerate(corrected[:CORRECTIONS]):
+        who = councils[len(chosen) + NEW_OUTCOMES + n]
+        plan[(site, CORRECTION_KEY)] = (who, rng.choice(GRADES))
     return plan
+
+
+CORRECTION_KEY = -1  # plan key: the outcome a site's newest story gains in generation 2
+
+
+def _corrected(article: _Article, outcome: tuple[Authority, str]) -> _Article:
+    """The site's newest story, updated to announce an outcome it did not carry before."""
+    who, grade = outcome
+    lead = (
+        f"Update: Ofsted has since rated children's services at {who.name}"
+        f" {_GRADE_TEXT[grade]} after an inspection this month."
+    )
+    truth = Truth(article.path, who.name, who.ons_code, grade)
+    return replace(article, paragraphs=(lead, *article.paragraphs), outcome=truth, variant=2)
 
 
 def _provider_routes(seed: int, truths: list[Truth], base_url: str) -> dict[str, Route]:
@@ -361,6 +383,10 @@ def generate(
                     extra = f"Update: this story was corrected on {old.published:%d %B}."
                     articles[i] = replace(old, paragraphs=(*old.paragraphs, extra), variant=1)
                 work.edited.append(old.path)
+            correction = plan.get((site, CORRECTION_KEY))
+            if correction is not None:
+                articles[ARTICLES - 1] = _corrected(articles[ARTICLES - 1], correction)
+                work.edited.append(articles[ARTICLES - 1].path)
         for article in articles:
             work.articles.append(article.path)
             if article.outcome is not None:
