@@ -136,9 +136,19 @@ class PageWriter:
         self._bodies.write(page.body)
         # The body is on disk before its line, so a line never points past the end of the file.
         self._bodies.flush()
-        row = {**asdict(page), "body": None, "offset": offset, "length": len(page.body)}
-        row["fetched_at"] = page.fetched_at.isoformat() if page.fetched_at else None
-        row["meta"] = dict(page.meta)
+        row = {
+            "source": page.source,
+            "source_kind": page.source_kind,
+            "role": page.role,
+            "url": page.url,
+            "status": page.status,
+            "content_type": page.content_type,
+            "fetched_at": page.fetched_at.isoformat() if page.fetched_at else None,
+            "from_cache": page.from_cache,
+            "meta": dict(page.meta),
+            "offset": offset,
+            "length": len(page.body),
+        }
         self._append(PAGES_FILE, row)
 
     def failure(self, failure: CrawlFailure) -> None:

@@ -29,7 +29,22 @@ UNUSED_HANDLERS = {
     "file": "scrapy.core.downloader.handlers.file.FileDownloadHandler",
     "data": "scrapy.core.downloader.handlers.datauri.DataURIDownloadHandler",
 }
-DISABLED_COMPONENTS = frozenset(UNUSED_EXTENSIONS) | frozenset(UNUSED_HANDLERS.values())
+# Middlewares whose work no source needs: no allowed_domains, no HTTP auth, no depth limits.
+UNUSED_DOWNLOADER_MIDDLEWARES = (
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware",
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+)
+UNUSED_SPIDER_MIDDLEWARES = (
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware",
+    "scrapy.spidermiddlewares.depth.DepthMiddleware",
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
+)
+DISABLED_COMPONENTS = (
+    frozenset(UNUSED_EXTENSIONS)
+    | frozenset(UNUSED_HANDLERS.values())
+    | frozenset(UNUSED_DOWNLOADER_MIDDLEWARES)
+    | frozenset(UNUSED_SPIDER_MIDDLEWARES)
+)
 
 
 def closespider_timeout(deadline: float) -> float:
@@ -74,7 +89,11 @@ def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
         "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
         "HTTPCACHE_STORAGE": "scrapy.extensions.httpcache.FilesystemCacheStorage",
         "HTTPCACHE_ALWAYS_STORE": True,
-        "DOWNLOADER_MIDDLEWARES": {NETWORK_STATUS_MIDDLEWARE: 950},
+        "DOWNLOADER_MIDDLEWARES": {
+            NETWORK_STATUS_MIDDLEWARE: 950,
+            **dict.fromkeys(UNUSED_DOWNLOADER_MIDDLEWARES),
+        },
+        "SPIDER_MIDDLEWARES": dict.fromkeys(UNUSED_SPIDER_MIDDLEWARES),
         "EXTENSIONS": dict.fromkeys(UNUSED_EXTENSIONS),
         "DOWNLOAD_HANDLERS": dict.fromkeys(UNUSED_HANDLERS),
     }

@@ -195,20 +195,16 @@ class JobSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JobSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         connect = crawler.signals.connect
-        connect(spider.count_request, signal=signals.request_reached_downloader)
         connect(spider.wait_for, signal=signals.request_scheduled)
         connect(spider.settle, signal=signals.request_dropped)
         connect(spider.settle, signal=signals.request_left_downloader)
         return spider
 
-    def count_request(self, request: Request) -> None:
-        # Retries count; robots.txt requests carry no source and are the site's, not a source's.
-        self.requests[request.meta.get(SOURCE, "")] += 1
-
     def wait_for(self, request: Request) -> None:
         name = request.meta.get(SOURCE)
         if name is None:
-            return
+            return  # robots.txt: the site's request, not a source's
+        self.requests[name] += 1  # retries are scheduled again, so they count
         if not self.waiting[name] and name in self.finished:
             self._report(name, "running")  # a callback asked for more after all looked done
         self.waiting[name].add(id(request))

@@ -10,7 +10,9 @@ from scrapy.settings import default_settings
 import crawler.spiders.feed
 import crawler.spiders.news
 import crawler.spiders.ofsted
-from crawler.settings import DISABLED_COMPONENTS
+from crawler.parsers.feed import parse_feed
+from crawler.parsers.listing import article_links
+from crawler.parsers.provider_page import parse_provider_page
 
 __all__ = ["crawler"]
 
@@ -27,10 +29,18 @@ _SINGLES = (
     default_settings.ROBOTSTXT_PARSER,
     default_settings.SCHEDULER_PRIORITY_QUEUE,
     default_settings.HTTPCACHE_POLICY,
+    default_settings.LOG_FORMATTER,
+    default_settings.SCHEDULER_DISK_QUEUE,
     "scrapy.extensions.httpcache.RFC2616Policy",
     "scrapy.extensions.httpcache.FilesystemCacheStorage",
 )
 
+# Scrapy imports every default component while it builds a crawler, switched off or not.
 for _path in [p for table in _TABLES for p in table] + list(_SINGLES):
-    if _path not in DISABLED_COMPONENTS:
-        import_module(_path.rsplit(".", 1)[0])
+    import_module(_path.rsplit(".", 1)[0])
+
+# The parsers compile their patterns on first use; a first use here is shared by every fork.
+_SAMPLE = b"<html><body><main><a href='/news/a'>A</a></main></body></html>"
+article_links(_SAMPLE, "http://localhost/news")
+parse_provider_page(_SAMPLE, "http://localhost/provider/44/1")
+parse_feed(b"<rss version='2.0'><channel></channel></rss>", "http://localhost/feed")
