@@ -1,6 +1,12 @@
-"""Parse-stage benchmarks: report PDFs and article prose, as ratios to a floor measured in the
-same run, so the numbers hold on a noisy machine; and articles a second on one core for generated
-100 KB pages, against the 50 a second target. The crawl-level suite is still to come."""
+"""`make bench`: every benchmark, each printing ratios measured within the same run.
+
+1. Parse stage: report PDFs and article prose, as ratios to a floor measured in the same run, and
+   articles a second on one core for generated 100 KB pages, against the 50 a second target.
+2. Whole passes over the standard workload (bench/passes.py): cold, unchanged and generation-2
+   passes against a plain Scrapy floor and urlwatch, and peak memory as the history grows.
+3. Memory growth of one long-running process over 200 passes (bench/serve_memory.py).
+
+`python -m bench parse|passes|serve` runs one of them."""
 
 from __future__ import annotations
 
@@ -240,8 +246,22 @@ def pages_per_second() -> None:
         )
 
 
-if __name__ == "__main__":
-    main()
+def run_all(which: list[str]) -> None:
+    from bench.passes import ROUNDS
+    from bench.passes import main as passes
     from bench.serve_memory import main as serve_memory
 
-    serve_memory(200)
+    if not which or "parse" in which:
+        main()
+    if not which or "passes" in which:
+        print("\n== whole passes ==", flush=True)
+        passes(ROUNDS)
+    if not which or "serve" in which:
+        print("\n== serve memory ==", flush=True)
+        serve_memory(200)
+
+
+if __name__ == "__main__":
+    import sys
+
+    run_all(sys.argv[1:])

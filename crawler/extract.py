@@ -61,7 +61,7 @@ def extract_document(
         return Extracted("feed", ())
     if kind == "provider" and parse_provider_page(data, url or "http://localhost/"):
         return Extracted("ofsted_provider_page", ())
-    if not may_report_outcome(data):
+    if not may_report_outcome(data, html_page=kind == "html"):
         # No Ofsted or inspection wording anywhere: the article reader could find nothing.
         return Extracted("article" if data.strip() else "other", ())
     text = article_text(data, url) if kind in ("html", "provider") else _plain(data)

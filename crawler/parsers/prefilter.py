@@ -62,7 +62,9 @@ def _found(letters: bytes) -> bool:
 
 
 def _unescaped(data: bytes) -> bytes:
-    if b"&" not in data:
+    # Only numeric references can spell ASCII letters; named ones are punctuation or non-ASCII,
+    # which the letters-only view drops anyway.
+    if b"&#" not in data:
         return data
     # Latin-1 keeps every byte; a multi-byte character only becomes non-letters, dropped anyway.
     return html.unescape(data.decode("latin-1")).encode("ascii", "ignore")
@@ -82,17 +84,19 @@ def _html_views(raw: bytes) -> Iterator[str]:
     yield from (html.unescape(m[1]) for m in _OG_TITLE.finditer(text))
 
 
-def may_report_outcome(raw: bytes) -> bool:
+def may_report_outcome(raw: bytes, *, html_page: bool = False) -> bool:
     """False only when no reader could find an outcome in `raw` (a page or plain text).
 
     Stems are searched in letters-only views of the page, so that 'Of<b>sted</b>', '&#79;fsted',
     'OFSTED', 'monitoring\\nvisit' and UTF-16 pages are caught too. Compressed bytes cannot be read
-    here and pass, for the full reader to decide.
+    here and pass, for the full reader to decide. With `html_page` (the caller sniffed HTML, which
+    only the HTML reader will read) the plain-text reader's view of the raw bytes is skipped:
+    the HTML reader sees no more than the page's text and og:title.
     """
     if raw.startswith(_GZIP):
         return True
     # The plain-text reader's view, letters only: 'monitoring\nvisit' and UTF-16 are caught too.
-    if _found(_letters(raw)):
+    if not html_page and _found(_letters(raw)):
         return True
     if not raw.startswith(_WIDE_BOMS):
         return any(_found(_letters(view)) for view in _html_byte_views(raw))
