@@ -12,6 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from crawler import crawl
 from db.engine import Database
 from scheduler.config import load_config
 from scheduler.demo import content
@@ -23,10 +24,16 @@ TARGET_MB = 20.0
 WARM_UP = 10
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as handle:
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
         pages = int(handle.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1_048_576
+
+
+def launcher_mb() -> float:
+    """Resident memory of the crawl launcher, which lives as long as the serving process."""
+    proc = crawl._LAUNCHER.proc
+    return rss_mb(proc.pid) if proc is not None and proc.poll() is None else 0.0
 
 
 def serve_sites(site: SiteServer) -> None:
@@ -70,17 +77,21 @@ def main(passes: int) -> None:
         )
         config = load_config(path, {})
         with Database.open(config.database_url) as database:
-            start, base = time.perf_counter(), 0.0
+            start, base, base_launcher = time.perf_counter(), 0.0, 0.0
             for n in range(passes):
                 run_pass(config, all_sources=True, database=database)
                 if n + 1 == WARM_UP:
-                    base = rss_mb()
-            end = rss_mb()
+                    base, base_launcher = rss_mb(), launcher_mb()
+            end, end_launcher = rss_mb(), launcher_mb()
     growth = end - base
     print(
         f"serve memory over {passes} passes: {base:.1f} MB after {WARM_UP} passes, {end:.1f} MB"
         f" at the end; growth {growth:+.1f} MB, {growth / TARGET_MB:.2f} of the {TARGET_MB:.0f} MB"
         f" target ({time.perf_counter() - start:.0f} s)"
+    )
+    print(
+        f"crawl launcher over the same passes: {base_launcher:.1f} MB -> {end_launcher:.1f} MB"
+        f" ({end_launcher - base_launcher:+.1f} MB)"
     )
 
 

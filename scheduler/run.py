@@ -137,7 +137,11 @@ def _claim_sources(
 def _ensure_states(db: Database, config: Config) -> None:
     """Create missing source rows one by one, so that a concurrent pass creating the same row
     costs a retry here rather than failing the claim."""
+    with db.transaction() as session:
+        existing = set(session.scalars(select(SourceStateRow.name)))
     for source in config.sources:
+        if source.name in existing:
+            continue
         try:
             with db.transaction() as session:
                 state_for(session, source)

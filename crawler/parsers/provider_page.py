@@ -11,7 +11,9 @@ from datetime import date, datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 
+from crawler.parsers.html_text import parse_html
 from crawler.records import Publication
 from crawler.vocabulary import publication_kind
 
@@ -45,12 +47,20 @@ def parse_label_date(label: str) -> date | None:
     return None
 
 
-def _label(link: Tag) -> str:
+def _words(node: HtmlElement) -> str:
+    return " ".join(" ".join(node.itertext()).split())
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def _label(link: HtmlElement) -> str:
     # The hidden span holds the full label; the visible text is sometimes only the title.
-    hidden = link.find("span", class_="nonvisual")
-    if isinstance(hidden, Tag) and _text(hidden):
-        return _text(hidden)
-    return _text(link)
+    for hidden in link.xpath(f".//span[{_has_class('nonvisual')}]"):
+        if _words(hidden):
+            return _words(hidden)
+    return _words(link)
 
 
 def _kind_text(label: str) -> str:
@@ -58,15 +68,15 @@ def _kind_text(label: str) -> str:
     return label[: match.start()] if match else label
 
 
-def _candidate_links(soup: BeautifulSoup) -> list[Tag]:
-    marked = [a for a in soup.select("a.publication-link") if a.get("href")]
+def _candidate_links(doc: HtmlElement) -> list[HtmlElement]:
+    marked: list[HtmlElement] = doc.xpath(f"//a[{_has_class('publication-link')}][@href != '']")
     if marked:
         return marked
     # Without the class, trust either the label's shape or Ofsted's file URL form.
     return [
         a
-        for a in soup.find_all("a", href=True)
-        if _LABEL_DATE.search(_label(a)) or _FILE_PATH.search(str(a["href"]))
+        for a in doc.iter("a")
+        if a.get("href") and (_LABEL_DATE.search(_label(a)) or _FILE_PATH.search(a.get("href")))
     ]
 
 
@@ -74,8 +84,9 @@ def parse_provider_page(html: bytes | str, url: str) -> list[Publication]:
     """The publications listed on a provider page, in page order (Ofsted lists newest first)."""
     found: list[Publication] = []
     seen: set[str] = set()
-    for link in _candidate_links(_soup(html)):
-        href = urljoin(url, str(link["href"]).strip())
+    doc = parse_html(html)
+    for link in _candidate_links(doc) if doc is not None else []:
+        href = urljoin(url, str(link.get("href")).strip())
         if href in seen:
             continue
         seen.add(href)
