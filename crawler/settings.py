@@ -78,6 +78,9 @@ def scrapy_settings(job: CrawlJob) -> dict[str, Any]:
         # Callbacks yield requests, never items; Scrapy's default of 100 would start 100 asyncio
         # workers for every response.
         "CONCURRENT_ITEMS": 4,
+        # A development aid that reads each generator callback's source with inspect and ast,
+        # again in every forked crawl: our callbacks return nothing.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 1,
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,

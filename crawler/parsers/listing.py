@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urldefrag, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -32,15 +32,6 @@ _FILE_EXT = re.compile(
     re.IGNORECASE,
 )
 _SCHEMES = ("http", "https")
-
-
-def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path.rstrip("/") or "/"
 
 
 def _is_noise(node: HtmlElement) -> bool:
@@ -81,25 +72,26 @@ def _in_noise(link: HtmlElement, root: HtmlElement) -> bool:
     return False
 
 
-def _is_paging(url: str) -> bool:
-    parts = urlsplit(url)
+def _is_paging(parts: SplitResult) -> bool:
     params = {key.lower() for key, _ in parse_qsl(parts.query)}
     return bool(params & _PAGE_PARAMS) or bool(_PAGE_PATH.search(parts.path))
 
 
-def _is_taxonomy(url: str) -> bool:
-    segments = [s.lower() for s in urlsplit(url).path.split("/") if s]
+def _is_taxonomy(parts: SplitResult) -> bool:
+    segments = [s.lower() for s in parts.path.split("/") if s]
     return any(segment in _TAXONOMY for segment in segments)
 
 
-def _keep(url: str, base_url: str) -> bool:
-    if urlsplit(url).scheme not in _SCHEMES or _host(url) != _host(base_url):
+def _keep(url: str, base: SplitResult) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    if parts.scheme not in _SCHEMES or host != (base.hostname or "").removeprefix("www."):
         return False
-    path, listing = _path(url), _path(base_url)
+    path, listing = parts.path.rstrip("/") or "/", base.path.rstrip("/") or "/"
     is_parent = path == "/" or listing.startswith(path + "/")
-    if path == listing or (is_parent and not urlsplit(url).query):
+    if path == listing or (is_parent and not parts.query):
         return False  # the listing itself or a parent (home, section root); "/?p=9" is a post
-    return not (_is_paging(url) or _is_taxonomy(url) or _FILE_EXT.search(path))
+    return not (_is_paging(parts) or _is_taxonomy(parts) or _FILE_EXT.search(path))
 
 
 def _links(html: bytes | str) -> Iterator[tuple[HtmlElement, HtmlElement]]:
@@ -115,12 +107,13 @@ def _links(html: bytes | str) -> Iterator[tuple[HtmlElement, HtmlElement]]:
 def article_links(html: bytes | str, base_url: str, limit: int = 50) -> list[str]:
     """Absolute article URLs of a news listing, de-duplicated, in page order, at most `limit`."""
     found: list[str] = []
+    base = urlsplit(base_url)
     for link, root in _links(html):
         href = str(link.get("href")).strip()
         if not href or href.startswith("#") or _in_noise(link, root):
             continue
         url = urldefrag(urljoin(base_url, href)).url
-        if url not in found and _keep(url, base_url):
+        if url not in found and _keep(url, base):
             found.append(url)
         if len(found) >= limit:
             break
