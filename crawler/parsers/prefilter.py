@@ -57,8 +57,25 @@ def stems() -> tuple[bytes, ...]:
     return tuple(kept)
 
 
+@cache
+def _stem_groups() -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """Stems grouped by their last five letters: a page without 'visit' needs no look for
+    'focusedvisit', 'monitoringvisit' and the rest, so most pages cost one scan per group."""
+    groups: dict[bytes, list[bytes]] = {}
+    for stem in stems():
+        groups.setdefault(stem[-5:], []).append(stem)
+    # A stem alone is its own key: a long needle is scanned faster than a common five letters.
+    return tuple(
+        (tail if len(members) > 1 else members[0], tuple(members))
+        for tail, members in groups.items()
+    )
+
+
 def _found(letters: bytes) -> bool:
-    return any(stem in letters for stem in stems())
+    return any(
+        tail in letters and any(stem in letters for stem in members)
+        for tail, members in _stem_groups()
+    )
 
 
 def _unescaped(data: bytes) -> bytes:
