@@ -22,7 +22,7 @@ from scheduler.demo import content
 from scheduler.demo.receivers import SmtpSink, WebhookReceiver
 from scheduler.demo.reportgen import ReportSpec, make_report_pdf
 from scheduler.demo.sites import SiteServer
-from scheduler.run import PassReport, run_pass, utcnow
+from scheduler.run import PassReport, run_pass
 
 SECRET = "whsec_aGlzdG9yeS10ZXN0cy1zZWNyZXQ="
 URN = "80571"  # Thurrock
