@@ -30,7 +30,7 @@ from db.engine import Database
 from db.history import History, Observed
 from db.models import PageRow, RunRow, SourceStateRow
 from scheduler.atom import write_feed
-from scheduler.config import Config
+from scheduler.config import AlertSettings, Config
 from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
 from scheduler.monitors import entry_count, problems
 
@@ -234,12 +234,10 @@ def _store(
     results, health = [], []
     for source in sorted(sources, key=lambda s: s.kind != "ofsted"):
         stored = _SourceStore(db, source, crawl, run_id, now)
-        result = stored.run(by_source[source.name], failures[source.name], baseline)
+        result, turned = stored.run(
+            by_source[source.name], failures[source.name], baseline, config.alerts
+        )
         results.append(result)
-        with db.transaction() as session:
-            row = state_for(session, source)
-            remind = timedelta(seconds=config.alerts.remind_seconds)
-            turned = settle(row, result, now, config.alerts.failing_after, remind)
         health += [turned] if turned else []
     return tuple(results), tuple(health)
 
@@ -292,8 +290,13 @@ class _SourceStore:
         self.errors: list[str] = []
 
     def run(
-        self, entries: list[PageEntry], failures: list[CrawlFailure], force_baseline: bool
-    ) -> SourceOutcome:
+        self,
+        entries: list[PageEntry],
+        failures: list[CrawlFailure],
+        force_baseline: bool,
+        alerts: AlertSettings,
+    ) -> tuple[SourceOutcome, ChangeEvent | None]:
+        """Store the source's pages; its outcome, and the health event if its state turned."""
         self.errors = [f"{f.url}: {f.message}" for f in failures]
         with self.db.transaction() as session:
             baseline = force_baseline or not state_for(session, self.source).baseline_done
@@ -303,9 +306,9 @@ class _SourceStore:
             page = self.crawl.page(entry)
             listed.append(entry_count(page))
             found += self._page(page, baseline)
-        self._write_batch()
         counts = [n for n in listed if n is not None]
-        return self._outcome(sum(counts) if counts else None, len(entries), found, failures)
+        tally = _Tally(sum(counts) if counts else None, len(entries), found, tuple(failures))
+        return self._finish(tally, alerts)
 
     def _page(self, page: FetchedPage, baseline: bool) -> int:
         digest = hashlib.sha256(page.body).hexdigest()
@@ -345,25 +348,43 @@ class _SourceStore:
         fetched = page.fetched_at or self.now
         return Observed(outcome, page.url, self.source.name, self.source.kind, fetched, published)
 
-    def _write_batch(self) -> None:
-        if not self.seen:
-            return
+    def _finish(
+        self, tally: _Tally, alerts: AlertSettings
+    ) -> tuple[SourceOutcome, ChangeEvent | None]:
+        """The batch of quiet pages, the health checks and the source's state, in one
+        transaction; if the batch cannot be written, the rest still is."""
+        for error in self.errors:
+            logger.warning("source error source=%s error=%s", self.source.name, error)
         try:
             with self.db.transaction() as session:
                 _write_seen(session, self.source, self.seen, self.now)
+                return self._settle(session, tally, alerts)
         except MonitorError as exc:
             self.errors.append(f"could not store {len(self.seen)} page(s): {exc}")
-        self.seen = []
+            with self.db.transaction() as session:
+                return self._settle(session, tally, alerts)
 
-    def _outcome(
-        self, entries: int | None, pages: int, found: int, failures: list[CrawlFailure]
-    ) -> SourceOutcome:
-        for error in self.errors:
-            logger.warning("source error source=%s error=%s", self.source.name, error)
-        with self.db.transaction() as session:
-            self.errors += problems(session, self.source, entries, self.now)
-        retry = max((f.retry_after or 0 for f in failures), default=0) or None
-        return SourceOutcome(self.source.name, pages, found, tuple(self.errors), retry, entries)
+    def _settle(
+        self, session: Session, tally: _Tally, alerts: AlertSettings
+    ) -> tuple[SourceOutcome, ChangeEvent | None]:
+        errors = self.errors + problems(session, self.source, tally.entries, self.now)
+        retry = max((f.retry_after or 0 for f in tally.failures), default=0) or None
+        result = SourceOutcome(
+            self.source.name, tally.pages, tally.found, tuple(errors), retry, tally.entries
+        )
+        remind = timedelta(seconds=alerts.remind_seconds)
+        row = state_for(session, self.source)
+        return result, settle(row, result, self.now, alerts.failing_after, remind)
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What one source's pages came to, for its outcome."""
+
+    entries: int | None
+    pages: int
+    found: int
+    failures: tuple[CrawlFailure, ...]
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
