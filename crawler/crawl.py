@@ -258,7 +258,7 @@ class _ForkedChild:
 
     def finished_within(self, seconds: float | None) -> bool:
         if self._exit is None:
-            self._exit = self.launcher.exit_code(self._pid, seconds)
+            self._exit = self.launcher.exit_code(seconds)
         return self._exit is not None
 
     def exit_code(self) -> int | None:
@@ -312,8 +312,8 @@ class _Launcher:
             raise OSError("the crawl launcher did not start the crawl")
         return _ForkedChild(self, int(answer["pid"]))
 
-    def exit_code(self, pid: int, seconds: float | None) -> int | None:
-        """The crawl's exit code once it ends within `seconds`; None if still running."""
+    def exit_code(self, seconds: float | None) -> int | None:
+        """The running crawl's exit code once it ends within `seconds`; None if still running."""
         answer = self._line(seconds)
         if answer is None:
             return None if self.proc and self.proc.poll() is None else -1

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # 429 is left out on purpose: the caller honours Retry-After on the next pass instead.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 NETWORK_STATUS_MIDDLEWARE = "crawler.spiders.base.NetworkStatusMiddleware"
-# Components a crawl never uses; switched off so that no crawl pays for importing them.
+# Components a crawl never uses, switched off so that they do no work for any request.
 UNUSED_EXTENSIONS = (
     "scrapy.extensions.telnet.TelnetConsole",
     "scrapy.extensions.remote_control.RemoteControl",
@@ -38,12 +38,6 @@ UNUSED_SPIDER_MIDDLEWARES = (
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware",
     "scrapy.spidermiddlewares.depth.DepthMiddleware",
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",
-)
-DISABLED_COMPONENTS = (
-    frozenset(UNUSED_EXTENSIONS)
-    | frozenset(UNUSED_HANDLERS.values())
-    | frozenset(UNUSED_DOWNLOADER_MIDDLEWARES)
-    | frozenset(UNUSED_SPIDER_MIDDLEWARES)
 )
 
 

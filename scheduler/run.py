@@ -313,7 +313,8 @@ class _SourceStore:
     def _page(self, page: FetchedPage, baseline: bool) -> int:
         digest = hashlib.sha256(page.body).hexdigest()
         if self.known.get(page.url) == digest:
-            self.seen.append(_Seen.of(page, digest, changed=False))
+            # Only its last_fetched is written; its date was stored when it was read.
+            self.seen.append(_Seen(page.url, page.role, digest, changed=False))
             return 0
         try:
             return self._read(page, digest, baseline)

@@ -23,7 +23,6 @@ _NOISE_NAMES = re.compile(
     r"cookies?|share|sharing|social|skip)([-_ ]|$)",
     re.IGNORECASE,
 )
-_MAIN_SELECTORS = ("main", "[role=main]", "#main-content", "#content", ".main-content")
 _TAXONOMY = {"tag", "tags", "category", "categories", "topic", "topics", "author", "authors"}
 _PAGE_PARAMS = {"page", "paged", "start", "offset", "pg"}  # not "p": WordPress post ids
 _PAGE_PATH = re.compile(r"/page/\d+/?$")

@@ -25,11 +25,9 @@ UNGRADED_EVENTS = ("focused_visit", "monitoring_visit", "jtai", "send_inspection
 _GZIP = b"\x1f\x8b"
 _NON_LETTERS = bytes(b for b in range(256) if chr(b) not in string.ascii_letters)
 _LOWER = bytes.maketrans(string.ascii_uppercase.encode(), string.ascii_lowercase.encode())
-_TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
 _TAG_BYTES = re.compile(rb"<[a-zA-Z/!?][^>]*>")
-_OG_TITLE = re.compile(r"""<meta[^>]+og:title[^>]+content=("[^"]*"|'[^']*')""", re.I)
 _OG_TITLE_BYTES = re.compile(rb"""<meta[^>]+og:title[^>]+content=("[^"]*"|'[^']*')""", re.I)
-# Encodings in which '<', '>' and '&' are not single ASCII bytes; read through decode_page.
+# Encodings in which '<', '>' and '&' are not single ASCII bytes: decoded and re-encoded first.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -87,18 +85,13 @@ def _unescaped(data: bytes) -> bytes:
     return html.unescape(data.decode("latin-1")).encode("ascii", "ignore")
 
 
-def _html_byte_views(raw: bytes) -> Iterator[bytes]:
-    """As _html_views, on the bytes of an ASCII-compatible page: no decoding of the whole page."""
+def _html_views(raw: bytes) -> Iterator[bytes]:
+    """The page's text as an HTML reader sees it (tags gone, numeric references read), then its
+    og:title, as ASCII-compatible bytes."""
+    if raw.startswith(_WIDE_BOMS):
+        raw = decode_page(raw).encode("utf-8")
     yield _unescaped(_TAG_BYTES.sub(b"", raw))
     yield from (_unescaped(m[1]) for m in _OG_TITLE_BYTES.finditer(raw))
-
-
-def _html_views(raw: bytes) -> Iterator[str]:
-    """The page's text as an HTML reader sees it (tags gone, entities read), then its og:title."""
-    text = decode_page(raw)
-    visible = _TAG.sub("", text)
-    yield html.unescape(visible) if "&" in visible else visible
-    yield from (html.unescape(m[1]) for m in _OG_TITLE.finditer(text))
 
 
 def may_report_outcome(raw: bytes, *, html_page: bool = False) -> bool:
@@ -115,6 +108,4 @@ def may_report_outcome(raw: bytes, *, html_page: bool = False) -> bool:
     # The plain-text reader's view, letters only: 'monitoring\nvisit' and UTF-16 are caught too.
     if not html_page and _found(_letters(raw)):
         return True
-    if not raw.startswith(_WIDE_BOMS):
-        return any(_found(_letters(view)) for view in _html_byte_views(raw))
-    return any(_found(_letters(view.encode("ascii", "ignore"))) for view in _html_views(raw))
+    return any(_found(_letters(view)) for view in _html_views(raw))

@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
 from lxml.html import HtmlElement
 
 from crawler.parsers.html_text import parse_html
@@ -23,14 +22,6 @@ _LABEL_DATE = re.compile(r",\s*(?:PDF|HTML|DOCX?)\b[^-–]*[-–]\s*(\d{1,2}\s+[
 _FILE_PATH = re.compile(r"/v1/file/\d+")
 _PROVIDER_PATH = re.compile(r"/provider/44/(\d+)")
 _DATE_FORMATS = ("%d %B %Y", "%d %b %Y")
-
-
-def _soup(html: bytes | str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
-
-
-def _text(node: Tag) -> str:
-    return " ".join(node.get_text(" ").split())
 
 
 def parse_label_date(label: str) -> date | None:
@@ -99,32 +90,36 @@ def parse_provider_page(html: bytes | str, url: str) -> list[Publication]:
 
 def provider_name(html: bytes | str) -> str | None:
     """The provider's name as the page heading prints it."""
-    heading = _soup(html).find("h1")
-    if not isinstance(heading, Tag):
-        return None
-    return _text(heading) or None
+    doc = parse_html(html)
+    heading = doc.find(".//h1") if doc is not None else None
+    return (_words(heading) or None) if heading is not None else None
 
 
-def _next_page(soup: BeautifulSoup, url: str) -> str | None:
-    link = soup.find(["a", "link"], rel="next", href=True)
-    if not isinstance(link, Tag):
-        link = next(
-            (a for a in soup.find_all("a", href=True) if _text(a).lower().startswith("next")),
-            None,
-        )
-    return urljoin(url, str(link["href"])) if isinstance(link, Tag) else None
+def _next_page(doc: HtmlElement, url: str) -> str | None:
+    marked = doc.xpath(
+        "//*[self::a or self::link][@href][contains(concat(' ', @rel, ' '), ' next ')]"
+    )
+    link = marked[0] if marked else None
+    if link is None:
+        texts = (a for a in doc.iter("a") if a.get("href") is not None)
+        link = next((a for a in texts if _words(a).lower().startswith("next")), None)
+    return urljoin(url, str(link.get("href"))) if link is not None else None
 
 
 def search_results(html: bytes | str, url: str) -> tuple[list[tuple[str, str]], str | None]:
     """(provider name, provider page URL) pairs of a search listing, and the next page's URL."""
-    soup = _soup(html)
+    doc = parse_html(html)
+    if doc is None:
+        return [], None
     results: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for link in soup.find_all("a", href=True):
-        href = urljoin(url, str(link["href"]))
-        name = _text(link)
+    for link in doc.iter("a"):
+        if link.get("href") is None:
+            continue
+        href = urljoin(url, str(link.get("href")))
+        name = _words(link)
         if not _PROVIDER_PATH.search(href) or href in seen or not name:
             continue
         seen.add(href)
         results.append((name, href))
-    return results, _next_page(soup, url)
+    return results, _next_page(doc, url)
