@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from crawler.parsers.article import parse_article
+from crawler.parsers.article import read_article
 from crawler.parsers.feed import looks_like_feed
 from crawler.parsers.html_text import ArticleText, article_text, plain_text_article
 from crawler.parsers.prefilter import may_report_outcome
@@ -25,6 +25,7 @@ class Extracted:
     outcomes: tuple[InspectionOutcome, ...]
     title: str | None = None
     published: date | None = None
+    reason: str | None = None  # why an article gave no outcome (parsers/article/relevance.py)
 
 
 def sniff_kind(data: bytes) -> str:
@@ -63,7 +64,7 @@ def extract_document(
         return Extracted("ofsted_provider_page", ())
     if not may_report_outcome(data, html_page=kind == "html"):
         # No Ofsted or inspection wording anywhere: the article reader could find nothing.
-        return Extracted("article" if data.strip() else "other", ())
+        return Extracted("article" if data.strip() else "other", (), reason="no_ofsted_news")
     text = article_text(data, url) if kind in ("html", "provider") else _plain(data)
     return _article(text, url, article_date, home_councils)
 
@@ -76,8 +77,8 @@ def _article(
     text: ArticleText, url: str | None, article_date: date | None, home: tuple[str, ...]
 ) -> Extracted:
     when = article_date or text.published
-    outcomes = parse_article(
+    reading = read_article(
         text.text, title=text.title, url=url, article_date=when, home_councils=home
     )
-    kind = "article" if outcomes or text.text.strip() else "other"
-    return Extracted(kind, tuple(outcomes), text.title, when)
+    kind = "article" if reading.outcomes or text.text.strip() else "other"
+    return Extracted(kind, reading.outcomes, text.title, when, reading.reason)

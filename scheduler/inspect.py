@@ -66,8 +66,11 @@ def extracted(path: str, result: Extracted, as_json: bool) -> str:
             "kind": result.kind,
             "outcomes": [o.to_json() for o in result.outcomes],
         }
+        if result.reason is not None:
+            body["reason"] = result.reason
         return json.dumps(body, ensure_ascii=False)
-    lines = [f"{path}: {result.kind}, {len(result.outcomes)} outcome(s)"]
+    why = f" ({result.reason})" if result.reason else ""
+    lines = [f"{path}: {result.kind}, {len(result.outcomes)} outcome(s){why}"]
     lines += [f"  {_describe(o)}" for o in result.outcomes]
     return "\n".join(lines)
 

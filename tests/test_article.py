@@ -11,7 +11,7 @@ import pytest
 
 from crawler.authorities import AuthorityRegistry
 from crawler.parsers.article import parse_article
-from crawler.parsers.councils_in_text import councils_in_url, find_councils
+from crawler.parsers.article.councils import councils_in_url, find_councils
 from crawler.parsers.html_text import article_text, plain_text_article
 from crawler.parsers.prose_dates import find_date_spans, parse_date_text
 from crawler.records import InspectionOutcome

@@ -31,7 +31,7 @@ def imported_modules(path: Path) -> set[str]:
 def layer_files() -> list[tuple[str, Path]]:
     pairs = []
     for folder in RULES:
-        for path in sorted((REPO / folder).glob("*.py")):
+        for path in sorted((REPO / folder).rglob("*.py")):
             pairs.append((folder, path))
     return pairs
 

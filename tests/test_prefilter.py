@@ -79,9 +79,9 @@ def _full_outcomes(monkeypatch: pytest.MonkeyPatch, data: bytes, home: tuple[str
 
 
 def test_ungraded_events_are_the_article_readers() -> None:
-    modules = sorted(Path(article.__file__).parent.glob("article*.py"))
+    modules = sorted(Path(article.__file__).parent.glob("*.py"))
     found = [
-        getattr(importlib.import_module(f"crawler.parsers.{m.stem}"), "UNGRADED_EVENTS", None)
+        getattr(importlib.import_module(f"{article.__name__}.{m.stem}"), "UNGRADED_EVENTS", None)
         for m in modules
     ]
     assert {tuple(f) for f in found if f is not None} == {prefilter.UNGRADED_EVENTS}

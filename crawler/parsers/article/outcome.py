@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from crawler.parsers.article_areas import NO_OVERALL_FROM, PSEUDO, SPLIT_FROM, settle_areas
-from crawler.parsers.article_phrases import has_any
-from crawler.parsers.article_sentences import Sentence, clause_tense, clauses_of
-from crawler.parsers.article_story import (
+from crawler.parsers.article.areas import NO_OVERALL_FROM, PSEUDO, SPLIT_FROM, settle_areas
+from crawler.parsers.article.phrases import has_any
+from crawler.parsers.article.sentences import Sentence, clause_tense, clauses_of
+from crawler.parsers.article.story import (
     UNGRADED_EVENTS,
     Event,
     Mention,

@@ -1,18 +1,16 @@
-"""Ofsted outcomes for councils' children's services as news stories and press releases tell them.
-
-Pure: prose in, `InspectionOutcome`s out. The work is split by stage: article_sentences (sentences,
-clauses, tense), article_grades (grades and areas in a clause), article_story (councils, events,
-mentions, dates) and article_outcome (one council's outcome). Wording lives in data/prose.toml.
-"""
+"""The whole prose reader: a story in, each council's outcome out, or the reason there is none."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import date
 
 from crawler.authorities import AuthorityRegistry
-from crawler.parsers.article_outcome import outcome_for
-from crawler.parsers.article_story import (
+from crawler.parsers.article.councils import councils_in_url
+from crawler.parsers.article.outcome import outcome_for
+from crawler.parsers.article.relevance import irrelevance, reason_for_nothing
+from crawler.parsers.article.story import (
     Event,
     Mention,
     Story,
@@ -21,15 +19,21 @@ from crawler.parsers.article_story import (
     graded_beside,
     lead_event,
     mentions_of,
-    out_of_scope,
     published_of,
     read_story,
     report_event,
 )
-from crawler.parsers.councils_in_text import councils_in_url
 from crawler.records import InspectionOutcome
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleReading:
+    """What a story reports: its outcomes, or why it reports none (`reason`)."""
+
+    outcomes: tuple[InspectionOutcome, ...]
+    reason: str | None = None
 
 
 def parse_article(
@@ -40,32 +44,53 @@ def parse_article(
     article_date: date | None = None,
     home_councils: tuple[str, ...] = (),
 ) -> list[InspectionOutcome]:
-    """Every council outcome a story reports; an empty list when it reports none.
+    """Every council outcome a story reports; an empty list when it reports none."""
+    reading = read_article(
+        text, title=title, url=url, article_date=article_date, home_councils=home_councils
+    )
+    return list(reading.outcomes)
+
+
+def read_article(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    article_date: date | None = None,
+    home_councils: tuple[str, ...] = (),
+) -> ArticleReading:
+    """The outcomes a story reports, or the reason it reports none.
 
     `home_councils` (ONS codes) are the councils a newsroom belongs to: a release that only says
     "our children's services" is about them. They are used only when the story names no council.
     """
-    story = read_story(title, text, article_date)
-    _fill_focus(story, url, home_councils)
-    if not story.primary or out_of_scope(story.sentences):
-        logger.debug("article skipped url=%s councils=%d", url, len(story.primary))
-        return []
+    story = _with_focus(read_story(title, text, article_date), url, home_councils)
+    reason = irrelevance(story)
+    if reason is not None:
+        logger.debug("article skipped url=%s reason=%s", url, reason)
+        return ArticleReading((), reason)
+    outcomes = tuple(_named(o, url) for o in _outcomes(_dated(story)))
+    logger.debug("article parsed url=%s outcomes=%d", url, len(outcomes))
+    return ArticleReading(outcomes, None if outcomes else reason_for_nothing(story))
+
+
+def _with_focus(story: Story, url: str | None, home_councils: tuple[str, ...]) -> Story:
+    """A story that names no council is about its newsroom's council, or the one its URL names."""
+    primary = story.primary
+    if not primary and len(home_councils) == 1:
+        primary = home_councils
+    if not primary:
+        primary = tuple(a.ons_code for a in councils_in_url(url))[:1]
+    names = {code: "" for code in primary} | dict(story.names)
+    return replace(story, primary=primary, names=names)
+
+
+def _dated(story: Story) -> Story:
+    """An undated story takes its year from the publication date it states."""
     published, _ = published_of(story)
     if story.ref_year is None and published is not None:
-        story.ref_year = published.year
-    outcomes = [_named(o, url) for o in _outcomes(story)]
-    logger.debug("article parsed url=%s outcomes=%d", url, len(outcomes))
-    return outcomes
-
-
-def _fill_focus(story: Story, url: str | None, home_councils: tuple[str, ...]) -> None:
-    """A story that names no council is about its newsroom's council, or the one its URL names."""
-    if not story.primary and len(home_councils) == 1:
-        story.primary = list(home_councils)
-    if not story.primary:
-        story.primary = [a.ons_code for a in councils_in_url(url)][:1]
-    for code in story.primary:
-        story.names.setdefault(code, "")
+        return replace(story, ref_year=published.year)
+    return story
 
 
 def _outcomes(story: Story) -> list[InspectionOutcome]:

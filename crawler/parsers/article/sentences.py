@@ -9,8 +9,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from crawler.parsers.article_phrases import area_regex, has_any, words
-from crawler.parsers.councils_in_text import CouncilMatch, find_councils
+from crawler.parsers.article.councils import CouncilMatch, find_councils
+from crawler.parsers.article.phrases import area_regex, has_any, words
 from crawler.parsers.html_text import is_boilerplate_line
 from crawler.parsers.prose_dates import years_in
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.parsers.article_phrases import (
+from crawler.parsers.article.phrases import (
     all_areas_regex,
     area_key,
     area_regex,

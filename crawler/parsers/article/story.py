@@ -7,13 +7,14 @@ judgement area and a tense; the outcome builder then settles which mentions are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from crawler.parsers.article_grades import pair_grades
-from crawler.parsers.article_phrases import contains, has_any, prose, words
-from crawler.parsers.article_sentences import (
+from crawler.parsers.article.councils import CouncilMatch
+from crawler.parsers.article.grades import pair_grades
+from crawler.parsers.article.phrases import contains, has_any, prose, words
+from crawler.parsers.article.sentences import (
     Clause,
     Sentence,
     clause_tense,
@@ -22,7 +23,6 @@ from crawler.parsers.article_sentences import (
     segment,
     sentences_of,
 )
-from crawler.parsers.councils_in_text import CouncilMatch
 from crawler.parsers.prose_dates import DateSpan, find_date_spans
 from crawler.vocabulary import squash
 
@@ -49,13 +49,15 @@ class Mention:
     named: bool = True  # the council is named in the grade's own clause, not carried over
 
 
-@dataclass
+@dataclass(frozen=True)
 class Story:
-    sentences: list[Sentence]
+    """The sentences of one story, its date, the councils it is about and how it names them."""
+
+    sentences: tuple[Sentence, ...]
     ref: date | None
     ref_year: int | None
-    primary: list[str]
-    names: dict[str, str]
+    primary: tuple[str, ...]
+    names: Mapping[str, str]
 
     @property
     def text(self) -> str:
@@ -63,9 +65,9 @@ class Story:
 
 
 def read_story(title: str | None, text: str, article_date: date | None) -> Story:
-    sentences = sentences_of(title, text)
+    sentences = tuple(sentences_of(title, text))
     first = next((s for s in sentences if s.councils), None)
-    primary = codes_of(first.councils[:1]) if first else []
+    primary = tuple(codes_of(first.councils[:1])) if first else ()
     names: dict[str, str] = {}
     for sentence in sentences:
         for match in sentence.councils:
@@ -92,7 +94,7 @@ def clause_councils(clause: Clause, upto: int) -> list[str]:
     return codes_of(before or inside)
 
 
-def _councils_for(clause: Clause, upto: int, focus: list[str]) -> tuple[str, ...]:
+def _councils_for(clause: Clause, upto: int, focus: Sequence[str]) -> tuple[str, ...]:
     codes = clause_councils(clause, upto)
     earlier = [m for m in clause.sentence.councils if m.start < clause.start]
     if not codes and earlier:
@@ -102,21 +104,6 @@ def _councils_for(clause: Clause, upto: int, focus: list[str]) -> tuple[str, ...
 
 
 # --- scope and events ------------------------------------------------------------------------
-
-
-def out_of_scope(sentences: list[Sentence]) -> bool:
-    """Stories with no Ofsted context, or led by a school, a home or another inspectorate."""
-    everything = " ".join(s.text for s in sentences)
-    specific = [w for k in UNGRADED_EVENTS for w in words("events", k)]
-    context = ["ofsted", "inspector", "inspectorate", "inspection", "inspected", *specific]
-    if not has_any(everything, context):
-        return True
-    lead = " ".join(s.text for s in sentences[:2])
-    if has_any(lead, words("subjects", "out_of_jurisdiction")):
-        return True
-    if not has_any(lead, words("subjects", "lead_excluded")):
-        return False
-    return not has_any(lead, words("subjects", "services") + specific)
 
 
 def _event_in(text: str) -> str | None:
@@ -166,7 +153,7 @@ def _heading_event(sentence: Sentence) -> str | None:
 def events_of(story: Story) -> dict[str, Event]:
     """The first ungraded event (focused visit, JTAI...) that each council is the subject of."""
     events: dict[str, Event] = {}
-    focus = story.primary
+    focus: Sequence[str] = story.primary
     section: str | None = None
     for sentence in story.sentences:
         section = _heading_event(sentence) or section
@@ -240,7 +227,7 @@ def report_event(story: Story, code: str) -> Event | None:
 def mentions_of(story: Story) -> list[Mention]:
     """Every grade the story states, tied to its council, area and tense."""
     found: list[Mention] = []
-    focus = story.primary
+    focus: Sequence[str] = story.primary
     for sentence in story.sentences:
         for clause in clauses_of(sentence):
             found += _clause_mentions(clause, story, focus)
@@ -248,7 +235,7 @@ def mentions_of(story: Story) -> list[Mention]:
     return found
 
 
-def _clause_mentions(clause: Clause, story: Story, focus: list[str]) -> list[Mention]:
+def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list[Mention]:
     if has_any(clause.text, words("subjects", "excluded")):
         return []
     found: list[Mention] = []
@@ -273,7 +260,7 @@ def is_pilot(story: Story) -> bool:
 def send_outcome_of(story: Story, sentence: Sentence | None = None) -> str | None:
     """The SEND verdict in the event's own sentence, else the first the story states."""
     if sentence is not None and sentence.text != story.text:
-        own = send_outcome_of(Story([sentence], None, None, [], {}))
+        own = send_outcome_of(Story((sentence,), None, None, (), {}))
         if own is not None:
             return own
     text = f" {squash(story.text)} "

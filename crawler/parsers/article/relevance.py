@@ -1,0 +1,53 @@
+"""Whether a story is news of a council's Ofsted judgement at all, and if not, why not.
+
+The reason is shown to operators (`extract`), so that a page that gave nothing can be explained:
+a school's or a children's home's inspection, another inspectorate, national statistics, an old
+rating mentioned as background.
+"""
+
+from __future__ import annotations
+
+from crawler.parsers.article.phrases import has_any, words
+from crawler.parsers.article.story import UNGRADED_EVENTS, Story, mentions_of
+
+_LEAD = 2
+# Subjects that put a story out of scope when its lead is about them, in the order they are tried.
+SUBJECT_REASONS = ("other_inspectorate", "childrens_home", "agency", "school")
+REASONS = (
+    "no_ofsted_news",
+    "no_council",
+    "other_jurisdiction",
+    *SUBJECT_REASONS,
+    "annual_report",
+    "background_rating",
+)
+
+
+def _ofsted_context() -> list[str]:
+    specific = [w for k in UNGRADED_EVENTS for w in words("events", k)]
+    return ["ofsted", "inspector", "inspectorate", "inspection", "inspected", *specific]
+
+
+def irrelevance(story: Story) -> str | None:
+    """Why the story cannot report a council outcome, or None when it may."""
+    if not has_any(story.text, _ofsted_context()):
+        return "no_ofsted_news"
+    if not story.primary:
+        return "no_council"
+    lead = " ".join(s.text for s in story.sentences[:_LEAD])
+    if has_any(lead, words("relevance", "other_jurisdiction")):
+        return "other_jurisdiction"
+    return _lead_subject(lead)
+
+
+def _lead_subject(lead: str) -> str | None:
+    """The out-of-scope subject the lead is about, unless it also names council services."""
+    specific = [w for k in UNGRADED_EVENTS for w in words("events", k)]
+    if has_any(lead, words("subjects", "services") + specific):
+        return None
+    return next((r for r in SUBJECT_REASONS if has_any(lead, words("relevance", r))), None)
+
+
+def reason_for_nothing(story: Story) -> str:
+    """Why a story in scope still gave no outcome: grades only as background, or no grade news."""
+    return "background_rating" if mentions_of(story) else "no_ofsted_news"
