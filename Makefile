@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 eval: $(STAMP)
-	$(BIN)/python -m scheduler.evaluate
+	$(BIN)/python -m bench.evaluate
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

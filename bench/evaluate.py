@@ -1,16 +1,21 @@
-"""Score the prose reader against labelled texts: precision, recall and grade accuracy per set.
+"""Score the prose reader on labelled texts: per set, per half, per fold, and its confidence.
 
-A labelled set is a folder with texts/<id>.txt|.html and one gold.jsonl (shared/corpus/README.md).
-`python -m scheduler.evaluate [FOLDER ...]` prints one table row per set, then the mismatches.
+A labelled set is a folder with texts/<id>.txt|.html and one or more gold*.jsonl files (the
+schema of shared/corpus/README.md); each gold file is one half of its set. Every text also falls
+in one of five folds by a hash of its id. Folds 0-3 are for tuning; fold 4 is held out: its
+mismatches are not printed unless asked for, so the figure watched is one nobody tuned on.
+
+`python -m bench.evaluate [--show-held-out] [FOLDER ...]` prints the tables, then the mismatches.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
 import re
-import sys
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN_SET = ROOT / "tests" / "fixtures" / "prose"
-SHARED_SET = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SHARED_SET = ROOT.parent / "shared" / "corpus"
 LABELS = ("outcome", "ungraded_visit", "irrelevant")
 THRESHOLDS = {
     "precision": 0.97,
@@ -33,6 +38,11 @@ THRESHOLDS = {
     "overall_accuracy": 0.97,
     "judgement_accuracy": 0.90,
 }
+FOLDS = 5
+HELD_OUT_FOLD = 4
+# Outcomes at or above the recommended confidence must be right this often.
+CALIBRATION_TARGET = 0.97
+BANDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
 EVENT_TYPES = {
     "full_inspection": "inspection",
     "short_inspection": "inspection",
@@ -75,6 +85,17 @@ class LabelledText:
     article_date: date | None
     label: str
     outcomes: tuple[GoldOutcome, ...]
+    half: str = "gold"
+    home: tuple[str, ...] = ()  # the newsroom's council, for releases that name none
+
+    @property
+    def fold(self) -> int:
+        return fold_of(self.id)
+
+
+def fold_of(text_id: str) -> int:
+    """The fold of a text: a stable hash of its id, so a text never changes fold."""
+    return zlib.crc32(text_id.encode("utf-8")) % FOLDS
 
 
 @dataclass
@@ -96,12 +117,21 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """One extracted outcome, its confidence and whether everything it states is right."""
+
+    confidence: float
+    right: bool
+
+
+@dataclass(frozen=True)
 class TextResult:
     """How the extractor did on one text."""
 
     id: str
     tally: Tally
     mismatches: tuple[str, ...]
+    judged: tuple[Judged, ...] = ()
 
 
 @dataclass
@@ -112,6 +142,7 @@ class Score:
     texts: int = 0
     tally: Tally = field(default_factory=Tally)
     mismatches: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    judged: list[Judged] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -142,6 +173,13 @@ class Score:
         if self.tally.irrelevant_graded:
             missed.append(f"irrelevant_graded={self.tally.irrelevant_graded}>0")
         return missed
+
+    def add(self, result: TextResult) -> None:
+        self.texts += 1
+        self.tally.add(result.tally)
+        self.judged += result.judged
+        if result.mismatches:
+            self.mismatches.append((result.id, result.mismatches))
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -211,14 +249,36 @@ def text_path(root: Path, text_id: str) -> Path:
     raise FileNotFoundError(root / "texts" / f"{text_id}.txt")
 
 
+def gold_files(root: Path) -> list[Path]:
+    """The gold files of a set, one per half: gold.jsonl, gold-rv.jsonl ..."""
+    return sorted(root.glob("gold*.jsonl"))
+
+
 def read_gold(root: Path) -> list[dict[str, Any]]:
-    """The raw records of a set's gold.jsonl, in file order."""
-    lines = (root / "gold.jsonl").read_text("utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    """The raw records of every gold file of a set, each with the half it came from."""
+    records = []
+    for path in gold_files(root):
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if line.strip():
+                records.append({**_record(path, number, line), "_half": path.stem})
+    return records
+
+
+def _record(path: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        record: dict[str, Any] = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{number}: not JSON: {exc.msg}") from exc
+    return record
+
+
+def _home(record: Mapping[str, Any], registry: AuthorityRegistry) -> tuple[str, ...]:
+    authority = registry.resolve(record["home_council"]) if record.get("home_council") else None
+    return (authority.ons_code,) if authority else ()
 
 
 def load_set(root: Path, registry: AuthorityRegistry | None = None) -> list[LabelledText]:
-    """Every labelled text of the set in `root`."""
+    """Every labelled text of the set in `root`, from all of its gold files."""
     registry = registry or AuthorityRegistry.load()
     texts = []
     for record in read_gold(root):
@@ -227,7 +287,7 @@ def load_set(root: Path, registry: AuthorityRegistry | None = None) -> list[Labe
         texts.append(
             LabelledText(
                 record["id"], text_path(root, record["id"]), record["url"], when,
-                record["label"], outcomes,
+                record["label"], outcomes, record["_half"], _home(record, registry),
             )
         )  # fmt: skip
     return texts
@@ -279,6 +339,14 @@ def _compare_pair(item: GoldOutcome, got: InspectionOutcome, tally: Tally) -> li
     return problems
 
 
+def _states_only_truth(item: GoldOutcome, got: InspectionOutcome) -> bool:
+    """Every grade the outcome states is the labelled one (an area left out is no error)."""
+    if got.overall is not None and got.overall != item.overall:
+        return False
+    wanted = dict(item.judgements)
+    return all(wanted.get(a) == g for a, g in got.judgements if a not in UNSCORED_AREAS)
+
+
 def compare(
     text_id: str, label: str, gold: Sequence[GoldOutcome], predicted: Sequence[InspectionOutcome]
 ) -> TextResult:
@@ -293,25 +361,28 @@ def compare(
     if label == "irrelevant":
         tally.irrelevant_texts = 1
         tally.irrelevant_graded = sum(1 for p in predicted if p.is_graded)
-    return TextResult(text_id, tally, tuple(problems))
+    judged = [Judged(got.confidence, _states_only_truth(item, got)) for item, got in pairs]
+    judged += [Judged(p.confidence, False) for p in extra]
+    return TextResult(text_id, tally, tuple(problems), tuple(judged))
 
 
 def extract_text(text: LabelledText) -> list[InspectionOutcome]:
     """What the extractor reads from one labelled text, as the pass would call it."""
     extracted = extract_document(
-        text.path.read_bytes(), url=text.url, article_date=text.article_date
-    )
+        text.path.read_bytes(), url=text.url, article_date=text.article_date,
+        home_councils=text.home,
+    )  # fmt: skip
     return list(extracted.outcomes)
+
+
+def score_text(text: LabelledText) -> TextResult:
+    return compare(text.id, text.label, text.outcomes, extract_text(text))
 
 
 def evaluate_texts(name: str, texts: Iterable[LabelledText]) -> Score:
     score = Score(name)
     for text in texts:
-        result = compare(text.id, text.label, text.outcomes, extract_text(text))
-        score.texts += 1
-        score.tally.add(result.tally)
-        if result.mismatches:
-            score.mismatches.append((result.id, result.mismatches))
+        score.add(score_text(text))
     logger.info("evaluated set=%s texts=%d failures=%s", name, score.texts, score.failures())
     return score
 
@@ -319,6 +390,77 @@ def evaluate_texts(name: str, texts: Iterable[LabelledText]) -> Score:
 def evaluate_set(root: Path, name: str | None = None) -> Score:
     """Run the extractor over every text of the set in `root` and score it."""
     return evaluate_texts(name or root.name, load_set(root))
+
+
+# --- the views: sets, halves, folds, calibration ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One text with its result, so that one extraction serves every view."""
+
+    text: LabelledText
+    set_name: str
+    result: TextResult
+
+
+def score_all(sets: Sequence[tuple[str, Path]]) -> list[Scored]:
+    return [
+        Scored(text, name, score_text(text)) for name, root in sets for text in load_set(root)
+    ]
+
+
+def gather(name: str, scored: Iterable[Scored]) -> Score:
+    score = Score(name)
+    for item in scored:
+        score.add(item.result)
+    return score
+
+
+def half_name(item: Scored) -> str:
+    """A shared half by its file (rw: gold.jsonl, rv: gold-rv.jsonl); own fixtures as one set."""
+    if item.set_name != "shared":
+        return item.set_name
+    return "rw" if item.text.half == "gold" else item.text.half.removeprefix("gold-")
+
+
+def views(scored: Sequence[Scored]) -> tuple[list[Score], list[Score]]:
+    """(one score per set and half, one per fold plus tuning and held-out)."""
+    halves = list(dict.fromkeys(half_name(s) for s in scored))
+    by_half = [gather(h, (s for s in scored if half_name(s) == h)) for h in halves]
+    by_half.append(gather("all", scored))
+    folds = [gather(f"fold {f}", (s for s in scored if s.text.fold == f)) for f in range(FOLDS)]
+    folds.append(gather("tuning", (s for s in scored if s.text.fold != HELD_OUT_FOLD)))
+    folds.append(gather("held-out", (s for s in scored if s.text.fold == HELD_OUT_FOLD)))
+    return by_half, folds
+
+
+@dataclass(frozen=True)
+class Band:
+    """Outcomes whose confidence falls in [low, high), and how many were right."""
+
+    low: float
+    high: float
+    count: int
+    right: int
+
+
+def calibration(judged: Sequence[Judged]) -> list[Band]:
+    edges = [*BANDS, 1.01]
+    bands = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        inside = [j for j in judged if low <= j.confidence < high]
+        bands.append(Band(low, min(high, 1.0), len(inside), sum(j.right for j in inside)))
+    return bands
+
+
+def recommended_confidence(judged: Sequence[Judged]) -> float | None:
+    """The lowest confidence at and above which outcomes are right CALIBRATION_TARGET of the time."""
+    for level in sorted({j.confidence for j in judged}):
+        above = [j for j in judged if j.confidence >= level]
+        if sum(j.right for j in above) >= CALIBRATION_TARGET * len(above):
+            return level
+    return None
 
 
 # --- printing ----------------------------------------------------------------------------------
@@ -339,36 +481,79 @@ def format_row(score: Score) -> str:
     )
 
 
-def format_report(scores: Sequence[Score]) -> str:
-    """The table of every set, the targets, then each set's mismatches text by text."""
+def _target_row() -> str:
     target = THRESHOLDS
-    lines = [_HEADER, *(format_row(s) for s in scores)]
-    lines.append(
+    return (
         f"{'target':<10} {'':>5} {'':>5} {'':>5} {'':>5} {target['precision']:>9.2f} "
         f"{target['recall']:>7.2f} {target['overall_accuracy']:>7.2f} "
         f"{target['judgement_accuracy']:>7.2f} {0:>10}"
     )
+
+
+def format_table(scores: Sequence[Score]) -> list[str]:
+    return [_HEADER, *(format_row(s) for s in scores), _target_row()]
+
+
+def format_calibration(judged: Sequence[Judged]) -> list[str]:
+    lines = [f"{'confidence':<12} {'outcomes':>8} {'right':>6} {'share':>6}"]
+    for band in calibration(judged):
+        share = floor3(_ratio(band.right, band.count)) if band.count else "-"
+        lines.append(
+            f"{band.low:.2f}-{band.high:.2f}    {band.count:>8} {band.right:>6} {share:>6}"
+        )
+    level = recommended_confidence(judged)
+    said = f"{level:.2f}" if level is not None else "none"
+    lines.append(f"lowest confidence right >= {CALIBRATION_TARGET:.0%} of the time: {said}")
+    return lines
+
+
+def format_mismatches(scores: Sequence[Score]) -> list[str]:
+    lines: list[str] = []
     for score in scores:
         missed = ", ".join(score.failures()) or "all targets met"
         lines += ["", f"{score.name}: {missed}; {len(score.mismatches)} texts with mismatches"]
         for text_id, problems in score.mismatches:
             lines += [f"  {text_id}: {problem}" for problem in problems]
+    return lines
+
+
+def format_report(scores: Sequence[Score]) -> str:
+    """The table of every set, the targets, then each set's mismatches text by text."""
+    return "\n".join([*format_table(scores), *format_mismatches(scores)])
+
+
+def format_full(scored: Sequence[Scored], show_held_out: bool = False) -> str:
+    """Sets and halves, folds, calibration (tuning and held-out), then mismatches."""
+    by_half, folds = views(scored)
+    tuning = [s for s in scored if s.text.fold != HELD_OUT_FOLD]
+    held = [s for s in scored if s.text.fold == HELD_OUT_FOLD]
+    lines = ["By set and half:", *format_table(by_half), "", "By fold:", *format_table(folds)]
+    for name, part in (("tuning folds", tuning), ("held-out fold", held)):
+        judged = [j for s in part for j in s.result.judged]
+        lines += ["", f"Confidence calibration, {name}:", *format_calibration(judged)]
+    shown = scored if show_held_out else tuning
+    names = list(dict.fromkeys(half_name(s) for s in shown))
+    lines += format_mismatches([gather(n, (s for s in shown if half_name(s) == n)) for n in names])
+    if not show_held_out:
+        lines += ["", f"(mismatches of held-out fold {HELD_OUT_FOLD} not shown)"]
     return "\n".join(lines)
 
 
 def default_sets() -> list[tuple[str, Path]]:
     """Our own fixtures, and the shared development corpus when it sits beside the checkout."""
-    sets = [("fixtures", OWN_SET)]
-    if (SHARED_SET / "gold.jsonl").is_file():
+    sets = [("own", OWN_SET)]
+    if gold_files(SHARED_SET):
         sets.append(("shared", SHARED_SET))
     return sets
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    sets = [(Path(a).name, Path(a)) for a in args] or default_sets()
-    scores = [evaluate_set(root, name) for name, root in sets]
-    print(format_report(scores))
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__)
+    parser.add_argument("folders", nargs="*", type=Path, help="labelled sets (default: own, shared)")
+    parser.add_argument("--show-held-out", action="store_true", help="print fold 4's mismatches")
+    args = parser.parse_args(argv)
+    sets = [(p.name, p) for p in args.folders] or default_sets()
+    print(format_full(score_all(sets), args.show_held_out))
     return 0
 
 
