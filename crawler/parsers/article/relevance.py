@@ -7,10 +7,22 @@ rating mentioned as background.
 
 from __future__ import annotations
 
+import re
+
 from crawler.parsers.article.phrases import has_any, words
 from crawler.parsers.article.story import UNGRADED_EVENTS, Story, mentions_of
+from crawler.parsers.prose_dates import years_in
 
 _LEAD = 2
+# Councils counted in bulk: "a quarter of councils", "most local authorities", "59 councils". A
+# small count ("three councils") is a round-up of named councils, not national figures.
+_COUNTED_COUNCILS = re.compile(
+    r"\b(?:\d{2,}|a (?:third|quarter|half|fifth|minority|majority) of|three[- ]quarters of|half of"
+    r"|most|many|few|fewer|more|the majority of|twice as many|one in (?:three|four|five|ten))\s+"
+    r"(?:of\s+)?(?:the\s+)?(?:[\w'-]+\s+){0,2}?"
+    r"(?:councils|local authorities|authorities|children's services departments)\b",
+    re.I,
+)
 # Subjects that put a story out of scope when its lead is about them, in the order they are tried.
 SUBJECT_REASONS = ("other_inspectorate", "childrens_home", "agency", "school")
 REASONS = (
@@ -34,10 +46,25 @@ def irrelevance(story: Story) -> str | None:
         return "no_ofsted_news"
     if not story.primary:
         return "no_council"
-    lead = " ".join(s.text for s in story.sentences[:_LEAD])
+    lead = " ".join(s.text for s in story.lead[:_LEAD])
     if has_any(lead, words("relevance", "other_jurisdiction")):
         return "other_jurisdiction"
+    if _national_figures(story):
+        return "annual_report"
     return _lead_subject(lead)
+
+
+def _national_figures(story: Story) -> bool:
+    """A lead about councils in general ('a quarter of councils', '14 per cent') that names none
+    of them: national statistics, once the annual ratings of every council had ended."""
+    if not story.lead or any(s.councils for s in story.lead):
+        return False
+    lead = " ".join(s.text for s in story.lead)
+    counted = _COUNTED_COUNCILS.search(lead) is not None
+    if not counted and not has_any(lead, words("relevance", "statistics")):
+        return False
+    years = [*years_in(lead), *([story.ref_year] if story.ref_year else [])]
+    return not years or max(years) > int(words("relevance", "statistics_until")[0])
 
 
 def _lead_subject(lead: str) -> str | None:

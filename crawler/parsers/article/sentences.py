@@ -10,11 +10,14 @@ import re
 from dataclasses import dataclass
 
 from crawler.parsers.article.councils import CouncilMatch, find_councils
+from crawler.parsers.article.layout import restate_layout
 from crawler.parsers.article.phrases import area_regex, has_any, words
 from crawler.parsers.html_text import is_boilerplate_line
 from crawler.parsers.prose_dates import years_in
 
 _LEAD_SENTENCES = 3
+_FULL_SENTENCE = 8  # words
+_SUBJECT_WORDS = re.compile(r"\b(?:ofsted|inspect\w*|watchdog)\b", re.I)
 _ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "Rev.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 # A numbered table row ("2.1 Adoption performance Good") must not split at its own number.
@@ -51,15 +54,29 @@ def _split_line(line: str) -> list[str]:
 def sentences_of(title: str | None, text: str) -> list[Sentence]:
     """Headline first, then every sentence of the body that is not page furniture."""
     lines = [title] if title else []
-    lines += [ln for ln in text.splitlines() if ln.strip() and not is_boilerplate_line(ln)]
+    body = restate_layout(text).splitlines()
+    lines += [ln for ln in body if ln.strip() and not is_boilerplate_line(ln)]
     texts = [s for line in lines for s in _split_line(line.strip().lstrip("-•* "))]
     # A short name backed once ("Camden and Sutton", "Reading Borough Council") is backed
     # everywhere in the story, so a second pass reads every sentence with what the first found.
     named = frozenset(m.authority.ons_code for t in texts for m in find_councils(t))
+    councils = [tuple(find_councils(t, backed=named)) for t in texts]
+    start = _lead_start(texts, councils)
     return [
-        Sentence(t, i, i < _LEAD_SENTENCES, tuple(find_councils(t, backed=named)))
+        Sentence(t, i, start <= i < start + _LEAD_SENTENCES, councils[i])
         for i, t in enumerate(texts)
     ]
+
+
+def _lead_start(texts: list[str], councils: list[tuple[CouncilMatch, ...]]) -> int:
+    """Where the story begins: the first full sentence, or the first naming a council or Ofsted.
+
+    Pages open with furniture (a weather box, a byline, 'Published'), which is not the lead.
+    """
+    for index, text in enumerate(texts):
+        if councils[index] or _SUBJECT_WORDS.search(text) or len(text.split()) >= _FULL_SENTENCE:
+            return index
+    return 0
 
 
 def clauses_of(sentence: Sentence) -> list[Clause]:

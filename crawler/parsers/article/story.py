@@ -63,6 +63,11 @@ class Story:
     def text(self) -> str:
         return " ".join(s.text for s in self.sentences)
 
+    @property
+    def lead(self) -> tuple[Sentence, ...]:
+        """The opening sentences of the story itself, after any page furniture."""
+        return tuple(s for s in self.sentences if s.lead)
+
 
 def read_story(title: str | None, text: str, article_date: date | None) -> Story:
     sentences = tuple(sentences_of(title, text))
@@ -132,7 +137,7 @@ class Event:
 
 def lead_event(story: Story) -> Event | None:
     """A pre-2013 assessment named in the headline or lead covers every council in the story."""
-    for sentence in story.sentences[:_LEAD]:
+    for sentence in story.lead:
         if _event_in(sentence.text) == "other":
             return Event("other", sentence, False)
     return None
@@ -214,7 +219,7 @@ def graded_beside(event: Event, mentions: list[Mention]) -> list[Mention]:
 
 def report_event(story: Story, code: str) -> Event | None:
     """An inspection of the council the story leads on without its grade ('damning report')."""
-    for sentence in story.sentences[:_LEAD]:
+    for sentence in story.lead:
         if sentence.councils and code not in codes_of(sentence.councils):
             continue
         for clause in clauses_of(sentence):
