@@ -11,6 +11,7 @@ mismatches are not printed unless asked for, so the figure watched is one nobody
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import math
@@ -405,9 +406,7 @@ class Scored:
 
 
 def score_all(sets: Sequence[tuple[str, Path]]) -> list[Scored]:
-    return [
-        Scored(text, name, score_text(text)) for name, root in sets for text in load_set(root)
-    ]
+    return [Scored(text, name, score_text(text)) for name, root in sets for text in load_set(root)]
 
 
 def gather(name: str, scored: Iterable[Scored]) -> Score:
@@ -448,14 +447,14 @@ class Band:
 def calibration(judged: Sequence[Judged]) -> list[Band]:
     edges = [*BANDS, 1.01]
     bands = []
-    for low, high in zip(edges, edges[1:], strict=False):
+    for low, high in itertools.pairwise(edges):
         inside = [j for j in judged if low <= j.confidence < high]
         bands.append(Band(low, min(high, 1.0), len(inside), sum(j.right for j in inside)))
     return bands
 
 
 def recommended_confidence(judged: Sequence[Judged]) -> float | None:
-    """The lowest confidence at and above which outcomes are right CALIBRATION_TARGET of the time."""
+    """The lowest confidence at and above which outcomes are right often enough."""
     for level in sorted({j.confidence for j in judged}):
         above = [j for j in judged if j.confidence >= level]
         if sum(j.right for j in above) >= CALIBRATION_TARGET * len(above):
@@ -549,7 +548,9 @@ def default_sets() -> list[tuple[str, Path]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__)
-    parser.add_argument("folders", nargs="*", type=Path, help="labelled sets (default: own, shared)")
+    parser.add_argument(
+        "folders", nargs="*", type=Path, help="labelled sets (default: own, shared)"
+    )
     parser.add_argument("--show-held-out", action="store_true", help="print fold 4's mismatches")
     args = parser.parse_args(argv)
     sets = [(p.name, p) for p in args.folders] or default_sets()

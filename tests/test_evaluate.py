@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from crawler.authorities import AuthorityRegistry
-from crawler.records import EVENT_TYPES, FRAMEWORKS, GRADES, InspectionOutcome
 from bench.evaluate import (
     LABELS,
     OWN_SET,
@@ -29,6 +27,8 @@ from bench.evaluate import (
     main,
     read_gold,
 )
+from crawler.authorities import AuthorityRegistry
+from crawler.records import EVENT_TYPES, FRAMEWORKS, GRADES, InspectionOutcome
 
 GOLD_EVENTS = {
     "full_inspection", "short_inspection", "focused_visit", "monitoring_visit", "jtai",
