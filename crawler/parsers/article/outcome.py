@@ -6,10 +6,12 @@ Mentions in the present tense make the outcome; mentions in history give the pre
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crawler.parsers.article.areas import NO_OVERALL_FROM, PSEUDO, SPLIT_FROM, settle_areas
+from crawler.parsers.article.confidence import Reading, score, signals
 from crawler.parsers.article.phrases import has_any
 from crawler.parsers.article.sentences import Sentence, clause_tense, clauses_of
 from crawler.parsers.article.story import (
@@ -149,22 +151,6 @@ def _send_framework(send_outcome: str | None, year: int | None) -> str:
     return "SEND2023" if year >= 2023 else "SEND2016"
 
 
-def _confidence(
-    overall: Mention | None, judged: bool, outcome: InspectionOutcome, current: list[Mention]
-) -> float:
-    """How sure the reading is: a grade in the lead, tied by name to the council, uncontested."""
-    score = 0.55 if outcome.event_type in UNGRADED_EVENTS else 0.35
-    if overall is not None:
-        score += 0.3 if overall.sentence.lead else 0.2
-        score -= 0.0 if overall.named else 0.1
-    grades = {m.grade for m in current if m.area == "overall"}
-    score -= 0.15 if len(grades) > 1 else 0.0
-    score += 0.1 if judged else 0.0
-    score += 0.05 if outcome.inspection_start or outcome.published else 0.0
-    score -= 0.1 if not outcome.name_as_printed else 0.0
-    return round(max(0.05, min(score, 0.95)), 2)
-
-
 def _evidence(*sentences: Sentence | None) -> tuple[str, ...]:
     found = sorted({s.index: s.text for s in sentences if s is not None}.items())
     return tuple(text for _, text in found)
@@ -189,9 +175,17 @@ class _Dates:
         return self.fieldwork.start if self.fieldwork else None
 
 
+@dataclass(frozen=True)
+class Found:
+    """One council's outcome and the signals its confidence was scored on."""
+
+    outcome: InspectionOutcome
+    signals: Mapping[str, float]
+
+
 def outcome_for(
     code: str, mentions: list[Mention], event: Event | None, story: Story, ungraded: bool = False
-) -> InspectionOutcome | None:
+) -> Found | None:
     """The outcome the story reports for one council, or None when it reports no new grade.
 
     `ungraded` keeps an inspection whose grade the story never states (its event must be given).
@@ -220,9 +214,8 @@ def outcome_for(
         name_as_printed=story.names.get(code),
     )
     sources = [*(m.sentence for m in current), previous.sentence if previous else None]
-    return _finish(outcome, current, when, story).with_changes(
-        evidence=_evidence(*sources, event.sentence if event else None, *dates.sentences)
-    )
+    evidence = _evidence(*sources, event.sentence if event else None, *dates.sentences)
+    return _finish(outcome.with_changes(evidence=evidence), current, when, story)
 
 
 def _send_outcome(story: Story, event: Event | None) -> str | None:
@@ -231,19 +224,27 @@ def _send_outcome(story: Story, event: Event | None) -> str | None:
 
 def _finish(
     outcome: InspectionOutcome, current: list[Mention], when: date | None, story: Story
-) -> InspectionOutcome:
+) -> Found:
     """Framework, the judgements as that framework stores them, and confidence."""
     framework = _framework(outcome.event_type, outcome, story, when.year if when else None)
     split = _graded_apart(current) or (when >= SPLIT_FROM if when else None)
     # A pilot's areas are not the launched framework's, so "good in all areas" names none.
     areas_of = "" if outcome.pilot else framework
     judgements = settle_areas([(m.area, m.grade) for m in current], areas_of, split)
-    overall = _pick_overall(current, when)
-    return outcome.with_changes(
-        framework=framework,
-        judgements=sort_judgements(judgements),
-        confidence=_confidence(overall, bool(judgements), outcome, current),
+    reading = Reading(
+        event_type=outcome.event_type,
+        overall=_pick_overall(current, when),
+        current=tuple(current),
+        areas_read=bool(judgements),
+        dated=bool(outcome.inspection_start or outcome.published),
+        printed_name=bool(outcome.name_as_printed),
+        story=story,
     )
+    found = signals(reading)
+    finished = outcome.with_changes(
+        framework=framework, judgements=sort_judgements(judgements), confidence=score(found)
+    )
+    return Found(finished, found)
 
 
 def _overall_grade(current: list[Mention], when: date | None) -> str | None:

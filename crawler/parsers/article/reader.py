@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 from crawler.authorities import AuthorityRegistry
 from crawler.parsers.article.councils import councils_in_url
-from crawler.parsers.article.outcome import outcome_for
+from crawler.parsers.article.outcome import Found, outcome_for
 from crawler.parsers.article.relevance import irrelevance, reason_for_nothing
 from crawler.parsers.article.story import (
     Event,
@@ -34,6 +35,7 @@ class ArticleReading:
 
     outcomes: tuple[InspectionOutcome, ...]
     reason: str | None = None
+    signals: tuple[Mapping[str, float], ...] = ()  # what each outcome's confidence was scored on
 
 
 def parse_article(
@@ -69,9 +71,11 @@ def read_article(
     if reason is not None:
         logger.debug("article skipped url=%s reason=%s", url, reason)
         return ArticleReading((), reason)
-    outcomes = tuple(_named(o, url) for o in _outcomes(_dated(story)))
+    found = _outcomes(_dated(story))
+    outcomes = tuple(_named(f.outcome, url) for f in found)
     logger.debug("article parsed url=%s outcomes=%d", url, len(outcomes))
-    return ArticleReading(outcomes, None if outcomes else reason_for_nothing(story))
+    reason = None if outcomes else reason_for_nothing(story)
+    return ArticleReading(outcomes, reason, tuple(f.signals for f in found))
 
 
 def _with_focus(story: Story, url: str | None, home_councils: tuple[str, ...]) -> Story:
@@ -93,14 +97,14 @@ def _dated(story: Story) -> Story:
     return story
 
 
-def _outcomes(story: Story) -> list[InspectionOutcome]:
+def _outcomes(story: Story) -> list[Found]:
     events = events_of(story)
     by_council: dict[str, list[Mention]] = {}
     for mention in mentions_of(story):
         for code in mention.councils:
             by_council.setdefault(code, []).append(mention)
     default = lead_event(story)
-    found: list[InspectionOutcome] = []
+    found: list[Found] = []
     for code in dict.fromkeys([*by_council, *events, *story.primary[:1]]):
         found += _council_outcomes(code, by_council.get(code, []), events.get(code, default), story)
     return found
@@ -108,7 +112,7 @@ def _outcomes(story: Story) -> list[InspectionOutcome]:
 
 def _council_outcomes(
     code: str, mentions: list[Mention], event: Event | None, story: Story
-) -> list[InspectionOutcome]:
+) -> list[Found]:
     """One council's events: the one it is the subject of, and a full inspection graded beside it.
 
     A service inspected on its own, or an inspection the lead reports with no grade, still counts
