@@ -242,9 +242,17 @@ def _finish(
     )
     found = signals(reading)
     finished = outcome.with_changes(
-        framework=framework, judgements=sort_judgements(judgements), confidence=score(found)
+        framework=framework,
+        judgements=sort_judgements(judgements),
+        overall=None if _two_strands(framework, judgements) else outcome.overall,
+        confidence=score(found),
     )
     return Found(finished, found)
+
+
+def _two_strands(framework: str, judgements: dict[str, str]) -> bool:
+    """A pre-2013 inspection of safeguarding and looked-after children: two grades, no overall."""
+    return framework == "pre2013" and {"help_and_protection", "children_in_care"} <= set(judgements)
 
 
 def _overall_grade(current: list[Mention], when: date | None) -> str | None:

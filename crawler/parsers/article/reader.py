@@ -10,6 +10,7 @@ from datetime import date
 from crawler.authorities import AuthorityRegistry
 from crawler.parsers.article.councils import councils_in_url
 from crawler.parsers.article.outcome import Found, outcome_for
+from crawler.parsers.article.phrases import has_any, words
 from crawler.parsers.article.relevance import irrelevance, reason_for_nothing
 from crawler.parsers.article.story import (
     Event,
@@ -104,10 +105,26 @@ def _outcomes(story: Story) -> list[Found]:
         for code in mention.councils:
             by_council.setdefault(code, []).append(mention)
     default = lead_event(story)
+    leading = _leading_councils(story)
     found: list[Found] = []
     for code in dict.fromkeys([*by_council, *events, *story.primary[:1]]):
-        found += _council_outcomes(code, by_council.get(code, []), events.get(code, default), story)
+        mentions = by_council.get(code, [])
+        if code not in leading:
+            mentions = [m for m in mentions if not _background(m, story)]
+        found += _council_outcomes(code, mentions, events.get(code, default), story)
     return found
+
+
+def _leading_councils(story: Story) -> set[str]:
+    """The councils a story is about: its focus and those its opening names."""
+    return {*story.primary, *(m.authority.ons_code for s in story.lead for m in s.councils)}
+
+
+def _background(mention: Mention, story: Story) -> bool:
+    """A grade of a council named only in passing, stated as standing, compared or dated earlier."""
+    if has_any(mention.sentence.text, words("secondary", "background")):
+        return True
+    return mention.year is not None and story.ref_year is not None and mention.year < story.ref_year
 
 
 def _council_outcomes(

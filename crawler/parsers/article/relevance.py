@@ -14,6 +14,7 @@ from crawler.parsers.article.story import UNGRADED_EVENTS, Story, mentions_of
 from crawler.parsers.prose_dates import years_in
 
 _LEAD = 2
+_MEETING_OPENING = 8
 # Councils counted in bulk: "a quarter of councils", "most local authorities", "59 councils". A
 # small count ("three councils") is a round-up of named councils, not national figures.
 _COUNTED_COUNCILS = re.compile(
@@ -51,7 +52,21 @@ def irrelevance(story: Story) -> str | None:
         return "other_jurisdiction"
     if _national_figures(story):
         return "annual_report"
+    if not _lead_is_about_ofsted(story):
+        return "background_rating"
     return _lead_subject(lead)
+
+
+def _lead_is_about_ofsted(story: Story) -> bool:
+    """A story whose opening never speaks of Ofsted's work mentions a rating only as background
+    (a recruitment page, a budget row). Minutes and reports reach their Ofsted item later."""
+    lead = " ".join(s.text for s in story.lead)
+    if has_any(lead, _ofsted_context()):
+        return True
+    if any(m.sentence.lead and m.tense != "history" for m in mentions_of(story)):
+        return True  # a headline that gives the grade: "X children's services rated good"
+    opening = " ".join(s.text for s in story.sentences[:_MEETING_OPENING])
+    return has_any(opening, words("relevance", "meeting"))
 
 
 def _national_figures(story: Story) -> bool:

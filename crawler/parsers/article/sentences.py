@@ -17,6 +17,7 @@ from crawler.parsers.prose_dates import years_in
 
 _LEAD_SENTENCES = 3
 _FULL_SENTENCE = 8  # words
+_COUNTED_SENTENCE = 5  # words
 _SUBJECT_WORDS = re.compile(r"\b(?:ofsted|inspect\w*|watchdog)\b", re.I)
 _ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "Rev.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
@@ -61,11 +62,23 @@ def sentences_of(title: str | None, text: str) -> list[Sentence]:
     # everywhere in the story, so a second pass reads every sentence with what the first found.
     named = frozenset(m.authority.ons_code for t in texts for m in find_councils(t))
     councils = [tuple(find_councils(t, backed=named)) for t in texts]
-    start = _lead_start(texts, councils)
-    return [
-        Sentence(t, i, start <= i < start + _LEAD_SENTENCES, councils[i])
-        for i, t in enumerate(texts)
-    ]
+    lead = _lead_indexes(texts, councils)
+    return [Sentence(t, i, i in lead, councils[i]) for i, t in enumerate(texts)]
+
+
+def _lead_indexes(texts: list[str], councils: list[tuple[CouncilMatch, ...]]) -> set[int]:
+    """The opening of the story: from its start, until three full sentences have been read.
+
+    Captions, 'Share' and 'Published' lines between them belong to the lead but do not count.
+    """
+    lead: set[int] = set()
+    full = 0
+    for index in range(_lead_start(texts, councils), len(texts)):
+        if full >= _LEAD_SENTENCES:
+            break
+        lead.add(index)
+        full += len(texts[index].split()) >= _COUNTED_SENTENCE or not lead - {index}
+    return lead
 
 
 def _lead_start(texts: list[str], councils: list[tuple[CouncilMatch, ...]]) -> int:

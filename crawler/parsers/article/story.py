@@ -236,7 +236,7 @@ def mentions_of(story: Story) -> list[Mention]:
     for sentence in story.sentences:
         for clause in clauses_of(sentence):
             found += _clause_mentions(clause, story, focus)
-        focus = codes_of(sentence.councils[-1:]) or focus
+        focus = codes_of(sentence.councils[:1]) or focus
     return found
 
 
