@@ -42,7 +42,7 @@ def lines_of(text: str) -> list[Line]:
 
 def restate_layout(text: str) -> str:
     """The text with judgement tables and graded lists written out as one sentence per area."""
-    lines = lines_of(text)
+    lines = lines_of(spell_out_scores(text))
     out: list[str] = []
     index = 0
     while index < len(lines):
@@ -141,3 +141,26 @@ def _list_end(lines: list[Line], start: int) -> int:
         if lines[at].bulleted:
             end = at + 1
     return end
+
+
+# Annual performance assessments (2005-2008) scored councils 1 to 4, with 4 the best: the
+# opposite of Ofsted's other numbered grades, so numbers are read only where an APA is named.
+_APA = re.compile(r"\b(?:annual performance assessments?|APAs?)\b")
+_SCORE = re.compile(
+    r"\b(?:(?:grade|score|scored|rating|awarded|received|given|gave \w+)\s+(?:of\s+|a\s+)?"
+    r"(?P<a>[1-4])|(?P<b>[1-4])\s+out\s+of\s+(?:4|four))\b(?!\s*(?:\(|out of|per|%))",
+    re.I,
+)
+_APA_GRADES = {"4": "outstanding", "3": "good", "2": "adequate", "1": "inadequate"}
+
+
+def spell_out_scores(text: str) -> str:
+    """'given a grade of 1' becomes 'given a grade of 1 (inadequate)' in a story about an APA."""
+    if not _APA.search(text):
+        return text
+
+    def named(match: re.Match[str]) -> str:
+        number = match["a"] or match["b"]
+        return f"{match[0]} ({_APA_GRADES[number]})"
+
+    return _SCORE.sub(named, text)

@@ -48,7 +48,7 @@ def irrelevance(story: Story) -> str | None:
     if not story.primary:
         return "no_council"
     lead = " ".join(s.text for s in story.lead[:_LEAD])
-    if has_any(lead, words("relevance", "other_jurisdiction")):
+    if has_any(lead, words("relevance", "other_jurisdiction")) and not _names_event(lead):
         return "other_jurisdiction"
     if _national_figures(story):
         return "annual_report"
@@ -82,10 +82,14 @@ def _national_figures(story: Story) -> bool:
     return not years or max(years) > int(words("relevance", "statistics_until")[0])
 
 
+def _names_event(text: str) -> bool:
+    """Whether text names one of Ofsted's ungraded events (a JTAI names other inspectorates)."""
+    return has_any(text, [w for k in UNGRADED_EVENTS for w in words("events", k)])
+
+
 def _lead_subject(lead: str) -> str | None:
     """The out-of-scope subject the lead is about, unless it also names council services."""
-    specific = [w for k in UNGRADED_EVENTS for w in words("events", k)]
-    if has_any(lead, words("subjects", "services") + specific):
+    if has_any(lead, words("subjects", "services")) or _names_event(lead):
         return None
     return next((r for r in SUBJECT_REASONS if has_any(lead, words("relevance", r))), None)
 
