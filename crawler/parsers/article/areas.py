@@ -46,10 +46,8 @@ def settle_areas(
             pseudo.append((area, grade))
         elif area != "overall":
             explicit.setdefault(area, grade)
-    explicit = _fit_to_framework(explicit, framework, split)
-    for _, grade in pseudo:
-        for area in framework_areas(framework, split):
-            explicit.setdefault(area, grade)
+    # "Good in every area" names no area, so it stores none (the labelling convention of
+    # shared/corpus/README.md): only the areas a story names are its statement.
     return _fit_to_framework(explicit, framework, split)
 
 

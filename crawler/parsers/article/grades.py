@@ -28,8 +28,27 @@ _AFTER_LINK = re.compile(
     r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
     re.I,
 )
+# A grade that opens its clause and names its areas after a copula: "Good was the judgement for
+# adoption performance", "Outstanding is how Ofsted rated its leadership".
+_GRADE_FIRST = re.compile(
+    r"^[\s'’”\"]*(?:(?:was|is|were|came)\s+(?:also\s+)?(?:the\s+)?(?:overall\s+)?"
+    r"(?:judge?ments?|grades?|verdicts?|ratings?|results?|findings?|outcomes?|assessments?|"
+    r"scores?|marks?)\s+(?:for|on|of|given\s+to|awarded\s+to|in|across)"
+    r"|(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+(?:for|to|in)"
+    r"|(?:is|was)\s+how\s+(?:[\w’'-]+\s+){0,4}?(?:rated|judged|graded|described|assessed))\s+"
+    r"(?:(?:the|its|their)\s+)?(?:(?:[\w’'-]+\s+){0,3}?[\w’'-]+(?:’s|'s)\s+)?"
+    r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+(?:the\s+)?)?$",
+    re.I,
+)
+_GRADE_FIRST_CUE = re.compile(
+    r"^[\s'’”\"]*(?:(?:was|is|were|came)\s+(?:also\s+)?(?:the\s+)?(?:overall\s+)?"
+    r"(?:judge?ments?|grades?|verdicts?|ratings?|results?|findings?|outcomes?|assessments?|"
+    r"scores?|marks?)\b|(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+"
+    r"(?:for|to|in)\b|(?:is|was)\s+how\b)",
+    re.I,
+)
 _LIST_LINK = re.compile(
-    r"^\s*(?:,|and|&|,\s*and)\s*(?:(?:for|in)\s+)?(?:the\s+)?"
+    r"^\s*(?:,|and|&|,\s*and)\s*(?:(?:for|in|on)\s+)?(?:the\s+|its\s+|their\s+)?"
     r"(?:experiences?(?:\s+and\s+progress)?\s+of\s+(?:the\s+)?)?$",
     re.I,
 )
@@ -38,7 +57,10 @@ _AREA_NEXT = re.compile(
     r"[\s'’”\"]*(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?(?:the\s+)?", re.I
 )
 _LIST_START = re.compile(
-    r"^\s*(?:(?:for|in)\s+)?(?:the\s+)?(?:experiences?(?:\s+and\s+progress)?\s+of\s+)?$", re.I
+    r"^\s*(?:(?:for|in|on)\s+)?(?:the\s+)?"
+    r"(?:(?:(?:two|three|four|five)\s+)?(?:graded\s+)?(?:sub-?judge?ments?|judge?ments?|areas?)"
+    r"\s+(?:on|of|for)\s+(?:the\s+)?)?(?:experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
+    re.I,
 )
 # What may stand between an area and the grade it is the subject of: "as", "were all judged".
 _SUBJECT_GAP = re.compile(
@@ -55,6 +77,16 @@ _SERVICE_TITLE = re.compile(r"services\s+for\s+(?:the\s+)?$", re.I)
 _CHAIN_GAP = re.compile(r"^\s*(?:,|and|,\s*and)\s*(?:the\s+)?$", re.I)
 _GRADE_PAIR = re.compile(r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*")
 _BEFORE_REACH = 60
+_LIST_SEPARATOR = re.compile(r":|\s[-–—]\s|\bincluding\b", re.I)
+_ITEM_GAP_WORDS = 10
+_BEFORE_NEXT = re.compile(
+    r"[\s,;:–—-]*(?:(?:were|was|are|is|all|both|also|judged|rated|graded|found|to|be)\s+)*"
+    r"(?:as\s+)?['\"‘“]?\s*",
+    re.I,
+)
+# "four of the five graded areas were judged ...: a; b; c", "the three other judgement areas - ..."
+_AREA_NOUNS = re.compile(r"\b(?:areas|judge?ments|categories|domains|sub-?judge?ments)\b", re.I)
+_SEPARATOR_REACH = 60
 _ATTRIBUTIVE = re.compile(r"\b(?:the|its|their)[\s'‘“\"]*$", re.I)
 _SERVICES_NEXT = re.compile(r"[\s'’”\"]*services?\b", re.I)
 _LIST_TAIL = re.compile(r"\s*(?:,\s*and|,|and|&)\s*$", re.I)
@@ -80,6 +112,8 @@ def _is_grade(clause: str, match: re.Match[str]) -> bool:
     if key not in words("grades", "weak"):
         return True
     before = clause[: match.start()].rstrip()
+    if not before.strip(_QUOTES + " ,") and _GRADE_FIRST_CUE.match(after):
+        return True  # "Good was the judgement for ..."
     if before.endswith(tuple(_QUOTES)) and after.lstrip()[:1] in _QUOTES:
         return True
     previous = re.findall(r"[a-z]+", before.lower())
@@ -125,7 +159,8 @@ def _linked_after(
     for area in areas:
         if area.start() < cursor or area.start() >= stop:
             continue
-        if not link.match(clause[cursor : area.start()]):
+        gap = clause[cursor : area.start()]
+        if not (link.match(gap) or (not linked and first is None and _GRADE_FIRST.match(gap))):
             break
         linked.append(area)
         cursor, link = area.end(), _LIST_LINK
@@ -166,13 +201,16 @@ def _linked_before(
 def _title_areas(clause: str, areas: list[re.Match[str]]) -> set[int]:
     """Starts of areas in a list that follows 'services for': the inspection's title."""
     titled: set[int] = set()
-    chain: list[re.Match[str]] = []
+    chains: list[list[re.Match[str]]] = []
     for area in areas:
-        if chain and not _CHAIN_GAP.match(clause[chain[-1].end() : area.start()]):
-            chain = []
-        chain.append(area)
-        if _SERVICE_TITLE.search(clause[: chain[0].start()]):
-            titled.add(area.start())
+        if not chains or not _CHAIN_GAP.match(clause[chains[-1][-1].end() : area.start()]):
+            chains.append([])
+        chains[-1].append(area)
+    for chain in chains:
+        # One area after "services for" is a subject ("services for children in care were
+        # rated good"); a title lists several.
+        if len(chain) > 1 and _SERVICE_TITLE.search(clause[: chain[0].start()]):
+            titled.update(a.start() for a in chain)
     return titled
 
 
@@ -221,8 +259,8 @@ def pair_grades(clause: str) -> list[GradeRead]:
         stop = grades[i + 1].start() if i + 1 < len(grades) else len(clause)
         free = [a for a in areas if a.start() not in owned or a.start() > stop]
         linked = _linked_after(clause, grade.end(), free, stop)
-        if linked and _spells_out_all(clause, grade, linked[0], stop):
-            linked = []
+        listed = _listed_after(clause, grade, free, stop)
+        linked = listed if len(listed) > len(linked) else linked
         if not linked:
             linked = _linked_before(clause, areas, grades[i - 1].end() if i else 0, grade, used)
         elif [area_key(a[0]) for a in linked] == ["overall"]:
@@ -235,17 +273,40 @@ def pair_grades(clause: str) -> list[GradeRead]:
         linked += _continued(clause, grade.end(), areas, stop)
         used.update(a.start() for a in linked)
         keys = [area_key(a[0]) for a in linked]
-        pseudo = None if keys else _pseudo_area(clause, grade.start(), stop)
-        keys = keys or [pseudo or "overall"]
+        pseudo = _pseudo_area(clause, grade.start(), stop) if not keys or listed else None
+        # "Good in every judgement: leaders, ..." grades the areas listed and the whole ("all").
+        keys = [*keys, pseudo] if keys and pseudo == "all" else keys or [pseudo or "overall"]
         pairs.append((grade_key(grade[0]) or "", keys, grade.start(), grade.end()))
     return pairs
 
 
-def _spells_out_all(clause: str, grade: re.Match[str], first: re.Match[str], stop: int) -> bool:
-    """'Every judgement was good: leaders, ...' lists every area; the list may be cut short."""
-    return ":" in clause[grade.end() : first.start()] and (
-        _pseudo_area(clause, grade.start(), stop) == "all"
-    )
+def _listed_after(
+    clause: str, grade: re.Match[str], areas: list[re.Match[str]], stop: int
+) -> list[re.Match[str]]:
+    """The areas spelt out after 'every area' and a colon, a dash or 'including'.
+
+    The items may be long ('the impact of leaders on social work practice, ...'); an item is any
+    stretch of a few words between separators that names an area and no grade.
+    """
+    counted = _AREA_NOUNS.search(clause, max(0, grade.start() - _SEPARATOR_REACH), stop)
+    if _pseudo_area(clause, grade.start(), stop) != "all" and counted is None:
+        return []
+    reach = min(stop, grade.end() + _SEPARATOR_REACH)
+    separator = _LIST_SEPARATOR.search(clause, grade.end(), reach)
+    if separator is None:
+        return []
+    listed: list[re.Match[str]] = []
+    cursor = separator.end()
+    for area in areas:
+        if area.start() < cursor or area.start() >= stop:
+            continue
+        if len(clause[cursor : area.start()].split()) > _ITEM_GAP_WORDS:
+            break
+        listed.append(area)
+        cursor = area.end()
+    if listed and stop < len(clause) and _BEFORE_NEXT.fullmatch(clause[cursor:stop]):
+        return []  # "care leavers as outstanding, and the other three - a, b, c - as good"
+    return listed
 
 
 def _in_all_areas(clause: str, area: re.Match[str]) -> bool:

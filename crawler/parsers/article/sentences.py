@@ -22,7 +22,7 @@ _SUBJECT_WORDS = re.compile(r"\b(?:ofsted|inspect\w*|watchdog)\b", re.I)
 _ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "Rev.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 # A numbered table row ("2.1 Adoption performance Good") must not split at its own number.
-_ROW_NUMBER = re.compile(r"(?:^|\s)\d+(?:\.\d+)?\.?$")
+_ROW_NUMBER = re.compile(r"(?:^|\s)\d{1,2}(?:\.\d+)?\.?$")
 # The comma that closes a relative clause: "X, which was rated inadequate in 2014, was judged good".
 _MAIN_VERB = re.compile(r",\s+(?=(?:was|were|is|are|has|have|had|now)\b)")
 
@@ -101,6 +101,10 @@ def clauses_of(sentence: Sentence) -> list[Clause]:
         cut for cut in cuts if folded.startswith(", which", cut) and _ends_in_area(folded[:cut])
     }
     cuts.update(_relative_ends(folded, cuts))
+    # Semicolons after a colon separate the items of one list, which must stay in one clause.
+    colon = folded.find(":")
+    if colon >= 0:
+        cuts -= {cut for cut in cuts if cut > colon and folded.startswith(";", cut)}
     # "looked after children" holds the break word " after ": an area is never cut in two.
     inside = [(m.start(), m.end()) for m in area_regex()[0].finditer(sentence.text)]
     cuts -= {cut for cut in cuts if any(a < cut < b for a, b in inside)}
