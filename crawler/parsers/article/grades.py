@@ -79,6 +79,7 @@ _GRADE_PAIR = re.compile(r"[\s'’”\"]*(?:or|and/or|to)[\s'‘“\"]*")
 _BEFORE_REACH = 60
 _LIST_SEPARATOR = re.compile(r":|\s[-–—]\s|\bincluding\b", re.I)
 _ITEM_GAP_WORDS = 10
+_OF_AREA = re.compile(r"\s+(?:of|for)\s+(?:the\s+|its\s+)?(?:council's\s+)?", re.I)
 _BEFORE_NEXT = re.compile(
     r"[\s,;:–—-]*(?:(?:were|was|are|is|all|both|also|judged|rated|graded|found|to|be)\s+)*"
     r"(?:as\s+)?['\"‘“]?\s*",
@@ -310,4 +311,11 @@ def _listed_after(
 
 
 def _in_all_areas(clause: str, area: re.Match[str]) -> bool:
-    return squash(area[0]) == "overall" and clause[area.end() :].lstrip().startswith("effective")
+    """'overall' inside 'overall effectiveness', or 'overall effectiveness of <an area>': the
+    pre-2013 reports graded each service's overall effectiveness, which is that area's grade."""
+    if squash(area[0]) == "overall" and clause[area.end() :].lstrip().startswith("effective"):
+        return True
+    if area_key(area[0]) != "overall":
+        return False
+    following = _OF_AREA.match(clause, area.end())
+    return following is not None and area_regex()[0].match(clause, following.end()) is not None

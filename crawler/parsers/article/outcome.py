@@ -63,7 +63,8 @@ def _pick_overall(current: list[Mention], when: date | None) -> Mention | None:
         return None  # the press may still write "rated good"; no such judgement exists any more
     overall = [m for m in current if m.area == "overall"]
     if overall:
-        return overall[0]
+        # A grade the text calls overall beats a headline that shouts one area's grade.
+        return next((m for m in overall if m.explicit), overall[0])
     every = [m for m in current if m.area == "all"]
     return every[0] if every else None
 

@@ -34,6 +34,17 @@ _VISIT_CUE = re.compile(
 )
 _RELATIVE = ("today", "yesterday")
 _LEAD = 3
+_OVERALL_WORD = re.compile(r"\boverall\b", re.I)
+_GRADE_WORDS = (
+    r"outstanding|good|requires?\s+improvement(?:\s+to\s+be\s+good)?|requiring\s+improvement"
+    r"|inadequate|adequate|RI"
+)
+_TRANSITION = re.compile(
+    rf"\bfrom\s+(?:an?\s+|the\s+|its\s+)?['‘\"“]?(?P<was>{_GRADE_WORDS})['’\"”]?"
+    r"(?:\s+(?:rating|grade|judgement))?\s+(?:\w+\s+){0,3}?to\s+(?:an?\s+|the\s+)?['‘\"“]?"
+    rf"(?P<now>{_GRADE_WORDS})\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class Mention:
     year: int | None
     sentence: Sentence
     named: bool = True  # the council is named in the grade's own clause, not carried over
+    explicit: bool = False  # an overall grade the text calls overall ("good overall")
 
 
 @dataclass(frozen=True)
@@ -244,13 +256,29 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
     if has_any(clause.text, words("subjects", "excluded")):
         return []
     found: list[Mention] = []
+    moves = transitions(clause.text)
     for grade, keys, start, end in pair_grades(clause.text):
-        if has_any(segment(clause.text, start, end), words("tense", "skip")):
+        around = segment(clause.text, start, end)
+        if has_any(around, words("tense", "skip")):
             continue
         tense, year = grade_tense(clause, start, end, story.ref_year)
+        tense = moves.get(start, tense)
         codes = _councils_for(clause, start, focus)
         named = bool(clause_councils(clause, start))
-        found += [Mention(grade, k, codes, tense, year, clause.sentence, named) for k in keys]
+        explicit = _OVERALL_WORD.search(around) is not None
+        found += [
+            Mention(grade, k, codes, tense, year, clause.sentence, named, explicit) for k in keys
+        ]
+    return found
+
+
+def transitions(text: str) -> dict[int, str]:
+    """'From requires improvement (straight) to outstanding': the first grade is history, the
+    second the news. Keyed by where each grade starts."""
+    found: dict[int, str] = {}
+    for match in _TRANSITION.finditer(text):
+        found[match.start("was")] = "history"
+        found[match.start("now")] = "current"
     return found
 
 
