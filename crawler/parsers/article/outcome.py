@@ -15,6 +15,7 @@ from crawler.parsers.article.confidence import Reading, score, signals
 from crawler.parsers.article.phrases import has_any
 from crawler.parsers.article.sentences import Sentence, clause_tense, clauses_of
 from crawler.parsers.article.story import (
+    UNANNOUNCED,
     UNGRADED_EVENTS,
     Event,
     Mention,
@@ -196,6 +197,7 @@ def outcome_for(
     current, history = _settle(mentions, kind in UNGRADED_EVENTS, dates.start)
     if kind in ("inspection", "other") and not current and not (ungraded and event):
         return None
+    kind = "other" if kind == UNANNOUNCED else kind
     when = _event_date(dates.start, dates.published, story.ref)
     cutoff = dates.start or dates.published or story.ref
     previous, previous_year = _previous(history, story, code, cutoff.year if cutoff else None)

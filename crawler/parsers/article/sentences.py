@@ -17,6 +17,8 @@ from crawler.parsers.prose_dates import years_in
 
 _LEAD_SENTENCES = 3
 _FULL_SENTENCE = 8  # words
+_SPAN_AFTER = re.compile(r"\b(?:months?|years?|weeks?|days?|decade)\s*$", re.I)
+_AFTER = re.compile(r"\s*after\b", re.I)
 _COUNTED_SENTENCE = 5  # words
 _SUBJECT_WORDS = re.compile(r"\b(?:ofsted|inspect\w*|watchdog)\b", re.I)
 _ABBREVIATIONS = ("St.", "Cllr.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Prof.", "Rev.")
@@ -131,6 +133,10 @@ def _ends_in_area(text: str) -> bool:
 def clause_tense(clause: Clause, ref_year: int | None) -> tuple[str, int | None]:
     """'current', 'history' or 'dated' (a year not yet placed), and the year the clause names."""
     text = clause.text
+    if _SPAN_AFTER.search(clause.sentence.text[: clause.start]) and _AFTER.match(text):
+        # "three months after declaring them inadequate": the grade is the earlier event.
+        years = years_in(text)
+        return "history", years[-1] if years else None
     years = years_in(text)
     main_verb = _MAIN_VERB.match(text) is not None  # the year before was the relative clause's
     if not years and not main_verb and not has_any(text, words("tense", "current")):

@@ -27,7 +27,10 @@ from crawler.parsers.prose_dates import DateSpan, find_date_spans
 from crawler.vocabulary import squash
 
 UNGRADED_EVENTS = ("focused_visit", "monitoring_visit", "jtai", "send_inspection")
-_NAMED_EVENTS = (*UNGRADED_EVENTS, "other")
+# Pre-2013 unannounced inspections: reported as "other" events, with or without a grade.
+UNANNOUNCED = "unannounced"
+_NAMED_EVENTS = (*UNGRADED_EVENTS, "other", UNANNOUNCED)
+_SERIES_EVENTS = ("other", UNANNOUNCED)
 _PUBLISH_CUE = re.compile(r"\b(publish\w*|released?|report dated|dated|publication)\b", re.I)
 _VISIT_CUE = re.compile(
     r"\b(inspect\w*|visit\w*|fieldwork|took place|on site|carried out|between)\b", re.I
@@ -123,14 +126,16 @@ def _councils_for(clause: Clause, upto: int, focus: Sequence[str]) -> tuple[str,
 # --- scope and events ------------------------------------------------------------------------
 
 
-def _event_in(text: str) -> str | None:
+def _event_in(text: str, plural: bool = False) -> str | None:
+    """The kind of event a text names first. In a body, a plural ("regular monitoring visits")
+    describes a series, not the event reported; a headline's plural ("two councils get focused
+    visits") is the news."""
     folded = f" {squash(text)} "
     found: list[tuple[int, str]] = []
     for kind in _NAMED_EVENTS:
         for word in words("events", kind):
-            # A plural ("regular monitoring visits") describes a series, not the event reported.
             at = folded.find(word)
-            if at >= 0 and contains(folded, word, plural=kind == "other"):
+            if at >= 0 and contains(folded, word, plural=plural or kind in _SERIES_EVENTS):
                 found.append((at, kind))
     if not found and has_any(text, words("send_findings", "words")):
         return "send_inspection"
@@ -150,8 +155,9 @@ class Event:
 def lead_event(story: Story) -> Event | None:
     """A pre-2013 assessment named in the headline or lead covers every council in the story."""
     for sentence in story.lead:
-        if _event_in(sentence.text) == "other":
-            return Event("other", sentence, False)
+        kind = _event_in(sentence.text)
+        if kind in ("other", UNANNOUNCED):
+            return Event(kind, sentence, False)
     return None
 
 
@@ -178,8 +184,9 @@ def events_of(story: Story) -> dict[str, Event]:
         if section and sentence.councils:
             code = sentence.councils[0].authority.ons_code
             events.setdefault(code, Event(section, sentence, False))
+        headline = bool(story.lead) and sentence.index == story.lead[0].index
         for clause in clauses_of(sentence):
-            kind = _event_in(clause.text)
+            kind = _event_in(clause.text, plural=headline)
             tense = clause_tense(clause, story.ref_year)[0]
             service = kind is None and sentence.lead and _names_service(clause.text)
             if (kind is None and not service) or tense == "history":
