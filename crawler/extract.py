@@ -5,6 +5,7 @@ This is the parse stage on its own: no network and no database, so `extract` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,6 +27,8 @@ class Extracted:
     title: str | None = None
     published: date | None = None
     reason: str | None = None  # why an article gave no outcome (parsers/article/relevance.py)
+    # What each article outcome's confidence was scored on (parsers/article/confidence.py).
+    signals: tuple[Mapping[str, float], ...] = ()
 
 
 def sniff_kind(data: bytes) -> str:
@@ -81,4 +84,4 @@ def _article(
         text.text, title=text.title, url=url, article_date=when, home_councils=home
     )
     kind = "article" if reading.outcomes or text.text.strip() else "other"
-    return Extracted(kind, reading.outcomes, text.title, when, reading.reason)
+    return Extracted(kind, reading.outcomes, text.title, when, reading.reason, reading.signals)

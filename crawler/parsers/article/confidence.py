@@ -34,7 +34,15 @@ FEATURES = (
     "history_beside",
     "quoted",
     "no_grade",
+    "council_in_headline",
+    "council_in_lead",
+    "two_councils",
+    "many_areas",
+    "explicit_overall",
+    "long_story",
 )
+_LONG_STORY = 40  # sentences
+_MANY_AREAS = 3
 _OFSTED = re.compile(r"\b(?:ofsted|inspect\w*|watchdog|inspectorate)\b", re.I)
 _QUOTES = re.compile(r"[\"“”]")
 
@@ -43,6 +51,7 @@ _QUOTES = re.compile(r"[\"“”]")
 class Reading:
     """What the reader saw of one council's outcome, for the confidence model."""
 
+    code: str
     event_type: str
     overall: Mention | None
     current: tuple[Mention, ...]
@@ -73,8 +82,18 @@ def signals(reading: Reading) -> dict[str, float]:
         "history_beside": sentence is not None and _has_history(sentence),
         "quoted": sentence is not None and _QUOTES.search(sentence.text) is not None,
         "no_grade": overall is None and not reading.areas_read,
+        "council_in_headline": _named_in(reading, reading.story.lead[:1]),
+        "council_in_lead": _named_in(reading, reading.story.lead),
+        "two_councils": len(councils) >= 2,
+        "many_areas": len({m.area for m in reading.current}) >= _MANY_AREAS,
+        "explicit_overall": overall is not None and overall.explicit,
+        "long_story": len(reading.story.sentences) > _LONG_STORY,
     }
     return {name: float(found[name]) for name in FEATURES}
+
+
+def _named_in(reading: Reading, sentences: Sequence[Sentence]) -> bool:
+    return any(m.authority.ons_code == reading.code for s in sentences for m in s.councils)
 
 
 def _first_lead(reading: Reading) -> int:

@@ -235,6 +235,7 @@ def _finish(
     areas_of = "" if outcome.pilot else framework
     judgements = settle_areas([(m.area, m.grade) for m in current], areas_of, split)
     reading = Reading(
+        code=outcome.ons_code or "",
         event_type=outcome.event_type,
         overall=_pick_overall(current, when),
         current=tuple(current),
