@@ -18,6 +18,7 @@ _NUMBERING = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]?|[-•*–·▪
 _ROW_SEPARATOR = re.compile(r"\s*(?::|\||\t|\s[-–—]\s)\s*")
 _MAX_ROW_WORDS = 16
 _MAX_LABEL_LINES = 3
+_PIECE_END = re.compile(r"(?<=[.;])\s+")
 _RATING = re.compile(
     r"\b(?:judged|rated|graded|assessed|deemed|found|awarded|given|received)\b", re.I
 )
@@ -51,9 +52,29 @@ def restate_layout(text: str) -> str:
             statements, index = listed
             out += statements
             continue
-        out.append(_row_statement(lines, index, out) or lines[index].text)
+        out.append(_row_statement(lines, index, out) or _restate_pieces(lines[index].text))
         index += 1
     return "\n".join(out)
+
+
+def _restate_pieces(line: str) -> str:
+    """A line of short 'Area grade' pieces: 'Help and protection good; care leavers outstanding.'"""
+    pieces = _PIECE_END.split(line)
+    if len(pieces) < 2:
+        return line
+    return " ".join(_piece_statement(piece) or piece for piece in pieces)
+
+
+def _piece_statement(piece: str) -> str | None:
+    body = piece.rstrip(" .;")
+    for match in grade_regex().finditer(body):
+        if match.end() < len(body.rstrip(" '\"’”")) or not match.start():
+            continue
+        label, grade = body[: match.start()], body[match.start() :]
+        label = label.rstrip(" :–—-")
+        if _lone_grade(grade) and _label_area(label) and not real_grades(label):
+            return f"{_NUMBERING.sub('', label).strip()} was judged {grade.strip(' .')}."
+    return None
 
 
 def _lone_grade(text: str) -> str | None:
