@@ -144,6 +144,43 @@ def test_extract_irrelevant_text_has_no_outcomes(tmp_path: Path) -> None:
     page.write_text("Bin collections move by one day over the bank holiday weekend.\n")
     (record,) = extract_json(str(page))
     assert record["outcomes"] == []
+    assert record["reason"] == "no_ofsted_news"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "Hillside primary school rated outstanding\n\nOfsted inspectors have judged Hillside"
+            " Primary School in Leeds outstanding in every area after a two-day inspection.",
+            "school",
+        ),
+        (
+            "Council-run children's home in Luton found inadequate\n\nA children's home run by"
+            " Luton Borough Council has been rated inadequate by Ofsted after an inspection.",
+            "childrens_home",
+        ),
+        (
+            "Join our social work team in Norfolk\n\nWe are looking for experienced social"
+            " workers to join Norfolk County Council. Our children's services are rated good by"
+            " Ofsted, and we offer a relocation package.",
+            "background_rating",
+        ),
+    ],
+    ids=["school", "childrens_home", "background_rating"],
+)
+def test_extract_says_why_a_page_gave_nothing(text: str, reason: str) -> None:
+    (record,) = extract_json("--date", "2024-05-01", "-", stdin=text.encode())
+    assert (record["outcomes"], record["reason"]) == ([], reason)
+    plain = CliRunner().invoke(cli, ["extract", "-"], input=text.encode())
+    assert plain.output.startswith(f"-: article, 0 outcome(s) ({reason})")
+
+
+def test_extract_gives_no_reason_when_it_finds_an_outcome(tmp_path: Path) -> None:
+    page = tmp_path / "story.html"
+    page.write_text(content.paper_article(content.SOUTHEND_NEW))
+    (record,) = extract_json(str(page))
+    assert record["outcomes"] and "reason" not in record
 
 
 def test_extract_broken_pdf_is_a_one_line_error(tmp_path: Path) -> None:

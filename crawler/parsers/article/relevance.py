@@ -52,9 +52,19 @@ def irrelevance(story: Story) -> str | None:
         return "other_jurisdiction"
     if _national_figures(story):
         return "annual_report"
-    if not _lead_is_about_ofsted(story):
+    if not _lead_is_about_ofsted(story) or _only_standing(story):
         return "background_rating"
     return _lead_subject(lead)
+
+
+def _only_standing(story: Story) -> bool:
+    """Every grade is a standing one ('our services are rated good') and nothing in the opening
+    is news of an inspection: a recruitment page or a profile, not a result."""
+    current = [m for m in mentions_of(story) if m.tense != "history"]
+    if not current or not all(m.standing for m in current):
+        return False
+    lead = " ".join(s.text for s in story.lead)
+    return not has_any(lead, words("relevance", "news"))
 
 
 def _lead_is_about_ofsted(story: Story) -> bool:

@@ -38,6 +38,12 @@ _VISIT_CUE = re.compile(
 _RELATIVE = ("today", "yesterday")
 _LEAD = 3
 _OVERALL_WORD = re.compile(r"\boverall\b", re.I)
+# "Our children's services are rated good": the present simple states a standing grade.
+_STANDING = re.compile(
+    r"\b(?:is|are)\s+(?:currently\s+|still\s+|now\s+)?(?:rated|judged|graded|deemed)\s+"
+    r"(?:as\s+)?[\s'‘\"“]*$",
+    re.I,
+)
 _GRADE_WORDS = (
     r"outstanding|good|requires?\s+improvement(?:\s+to\s+be\s+good)?|requiring\s+improvement"
     r"|inadequate|adequate|RI"
@@ -62,6 +68,7 @@ class Mention:
     sentence: Sentence
     named: bool = True  # the council is named in the grade's own clause, not carried over
     explicit: bool = False  # an overall grade the text calls overall ("good overall")
+    standing: bool = False  # stated as a standing state: "our services are rated good"
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,8 @@ def events_of(story: Story) -> dict[str, Event]:
             service = kind is None and sentence.lead and _names_service(clause.text)
             if (kind is None and not service) or tense == "history":
                 continue
+            if kind in UNGRADED_EVENTS and has_any(clause.text, words("events", "future")):
+                continue
             event = Event(kind or "other", sentence, tense == "dated", service)
             for code in clause_councils(clause, len(clause.text)) or focus:
                 events.setdefault(code, event)
@@ -273,8 +282,10 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
         codes = _councils_for(clause, start, focus)
         named = bool(clause_councils(clause, start))
         explicit = _OVERALL_WORD.search(around) is not None
+        standing = _STANDING.search(clause.text[:start]) is not None
         found += [
-            Mention(grade, k, codes, tense, year, clause.sentence, named, explicit) for k in keys
+            Mention(grade, k, codes, tense, year, clause.sentence, named, explicit, standing)
+            for k in keys
         ]
     return found
 
