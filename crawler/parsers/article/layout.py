@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from crawler.parsers.article.councils import find_councils
 from crawler.parsers.article.grades import real_grades
 from crawler.parsers.article.phrases import area_regex, grade_key, grade_regex
 
@@ -18,6 +19,8 @@ _NUMBERING = re.compile(r"^\s*(?:[0-9]{1,2}(?:\.[0-9]{1,2})*[.)]?|[-•*–·▪
 _ROW_SEPARATOR = re.compile(r"\s*(?::|\||\t|\s[-–—]\s)\s*")
 _MAX_ROW_WORDS = 16
 _MAX_LABEL_LINES = 3
+_LABEL_SLACK = 16  # characters beside a council's name in a row label ("Council", "(unitary)")
+_SCORED = re.compile(r"^(?:grade\s+)?[1-4]\s*\((?P<grade>[a-z ]+)\)$", re.I)
 _PIECE_END = re.compile(r"(?<=[.;])\s+")
 _RATING = re.compile(
     r"\b(?:judged|rated|graded|assessed|deemed|found|awarded|given|received)\b", re.I
@@ -117,13 +120,26 @@ def _row_statement(lines: list[Line], index: int, out: list[str]) -> str | None:
 
 
 def _inline_row(line: str) -> str | None:
+    """'Help and protection: good', or a league row 'Trafford - 4 (outstanding)'."""
     parts = _ROW_SEPARATOR.split(line, maxsplit=1)
     if len(parts) != 2 or len(line.split()) > _MAX_ROW_WORDS:
         return None
     label, grade = parts
-    if _lone_grade(grade) is None or _label_area(label) is None:
+    grade = _SCORED.sub(r"\g<grade>", grade.strip(" ."))
+    if _lone_grade(grade) is None:
         return None
-    return f"{_NUMBERING.sub('', label).strip()} was judged {grade.strip(' .')}."
+    if _label_area(label) is not None:
+        return f"{_NUMBERING.sub('', label).strip()} was judged {grade}."
+    if _names_one_council(label):
+        return f"{_NUMBERING.sub('', label).strip()} was rated {grade}."
+    return None
+
+
+def _names_one_council(label: str) -> bool:
+    """Whether a row label is one council's name and little else."""
+    label = _NUMBERING.sub("", label).strip()
+    found = find_councils(label)
+    return len(found) == 1 and len(label) - len(found[0].text) <= _LABEL_SLACK
 
 
 def _graded_list(lines: list[Line], index: int) -> tuple[list[str], int] | None:

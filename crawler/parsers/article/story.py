@@ -165,7 +165,11 @@ def lead_event(story: Story) -> Event | None:
         kind = _event_in(sentence.text)
         if kind in ("other", UNANNOUNCED):
             return Event(kind, sentence, False)
-    return None
+    lead = " ".join(s.text for s in story.lead)
+    if re.search(r"\binspect", lead, re.I):
+        return None  # an inspection's story that mentions an annual rating in passing
+    scaled = [s for s in story.sentences if has_any(s.text, words("events", "annual_scale"))]
+    return Event("other", scaled[0], False) if scaled else None
 
 
 def _heading_event(sentence: Sentence) -> str | None:
