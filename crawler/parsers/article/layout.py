@@ -21,6 +21,7 @@ _MAX_ROW_WORDS = 16
 _MAX_LABEL_LINES = 3
 _LABEL_SLACK = 16  # characters beside a council's name in a row label ("Council", "(unitary)")
 _SCORED = re.compile(r"^(?:grade\s+)?[1-4]\s*\((?P<grade>[a-z ]+)\)$", re.I)
+_SPACES = re.compile(r"[ \u00a0]+")
 _PIECE_END = re.compile(r"(?<=[.;])\s+")
 _RATING = re.compile(
     r"\b(?:judged|rated|graded|assessed|deemed|found|awarded|given|received)\b", re.I
@@ -40,7 +41,8 @@ def lines_of(text: str) -> list[Line]:
     for raw in text.splitlines():
         bullet = _BULLET.match(raw)
         body = raw[bullet.end() :] if bullet else raw
-        found.append(Line(" ".join(body.split()), bullet is not None))
+        # Tabs are kept: they separate the cells of a copied table row.
+        found.append(Line(_SPACES.sub(" ", body).strip(), bullet is not None))
     return found
 
 

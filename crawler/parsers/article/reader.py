@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -28,6 +29,7 @@ from crawler.parsers.article.story import (
 from crawler.records import InspectionOutcome
 
 logger = logging.getLogger(__name__)
+_RELATIVE_CLAUSE = re.compile(r",\s*(?:which|who)\b[^,]*,")
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,19 @@ def _outcomes(story: Story) -> list[Found]:
 
 
 def _leading_councils(story: Story) -> set[str]:
-    """The councils a story is about: its focus and those its opening names."""
-    return {*story.primary, *(m.authority.ons_code for s in story.lead for m in s.councils)}
+    """The councils a story is about: its focus and those its headline names."""
+    return {*story.primary, *(m.authority.ons_code for s in story.lead[:1] for m in s.councils)}
 
 
 def _background(mention: Mention, story: Story) -> bool:
-    """A grade of a council named only in passing, stated as standing, compared or dated earlier."""
-    if has_any(mention.sentence.text, words("secondary", "background")):
+    """A grade of a council named only in passing, stated as standing, compared or dated earlier.
+
+    The markers count around the grade ("rated good since 2017") or anywhere before it in the
+    sentence ("unlike neighbouring Y", "councils which remain ... include Y"), leaving out
+    relative clauses closed before the grade ("Y, which has run services since 2013, was ...").
+    """
+    before = _RELATIVE_CLAUSE.sub(" ", mention.sentence.text[: mention.at])
+    if has_any(f"{before} {mention.context}", words("secondary", "background")):
         return True
     return mention.year is not None and story.ref_year is not None and mention.year < story.ref_year
 

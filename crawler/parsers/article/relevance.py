@@ -45,13 +45,13 @@ def irrelevance(story: Story) -> str | None:
     """Why the story cannot report a council outcome, or None when it may."""
     if not has_any(story.text, _ofsted_context()):
         return "no_ofsted_news"
-    if not story.primary:
-        return "no_council"
     lead = " ".join(s.text for s in story.lead[:_LEAD])
     if has_any(lead, words("relevance", "other_jurisdiction")) and not _names_event(lead):
         return "other_jurisdiction"
     if _national_figures(story):
         return "annual_report"
+    if not story.primary:
+        return "no_council"
     if not _lead_is_about_ofsted(story) or _only_standing(story):
         return "background_rating"
     return _lead_subject(lead)

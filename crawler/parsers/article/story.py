@@ -69,6 +69,8 @@ class Mention:
     named: bool = True  # the council is named in the grade's own clause, not carried over
     explicit: bool = False  # an overall grade the text calls overall ("good overall")
     standing: bool = False  # stated as a standing state: "our services are rated good"
+    context: str = ""  # the comma-bounded stretch of text around the grade
+    at: int = 0  # where the grade starts in its sentence
 
 
 @dataclass(frozen=True)
@@ -287,8 +289,21 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
         named = bool(clause_councils(clause, start))
         explicit = _OVERALL_WORD.search(around) is not None
         standing = _STANDING.search(clause.text[:start]) is not None
+        context = segment(clause.sentence.text, clause.start + start, clause.start + end)
         found += [
-            Mention(grade, k, codes, tense, year, clause.sentence, named, explicit, standing)
+            Mention(
+                grade,
+                k,
+                codes,
+                tense,
+                year,
+                clause.sentence,
+                named,
+                explicit,
+                standing,
+                context,
+                clause.start + start,
+            )
             for k in keys
         ]
     return found
