@@ -44,6 +44,7 @@ HELD_OUT_FOLD = 4
 # Outcomes at or above the recommended confidence must be right this often.
 CALIBRATION_TARGET = 0.97
 BANDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
+TRADE_OFF_LEVELS = (0.0, 0.8, 0.85, 0.9, 0.93, 0.95)
 EVENT_TYPES = {
     "full_inspection": "inspection",
     "short_inspection": "inspection",
@@ -503,7 +504,21 @@ def format_calibration(judged: Sequence[Judged]) -> list[str]:
     level = recommended_confidence(judged)
     said = f"{level:.2f}" if level is not None else "none"
     lines.append(f"lowest confidence right >= {CALIBRATION_TARGET:.0%} of the time: {said}")
+    lines.append(f"{'at or above':<12} {'outcomes':>8} {'right':>6} {'share':>6} {'kept':>10}")
+    lines += [_trade_off(judged, level) for level in TRADE_OFF_LEVELS]
     return lines
+
+
+def _trade_off(judged: Sequence[Judged], level: float) -> str:
+    """What a min_confidence of `level` keeps: outcomes, share right, share of right ones kept."""
+    kept = [j for j in judged if j.confidence >= level]
+    right = sum(j.right for j in kept)
+    all_right = sum(j.right for j in judged)
+    share = floor3(_ratio(right, len(kept))) if kept else "-"
+    return (
+        f"{level:<12.2f} {len(kept):>8} {right:>6} {share:>6} "
+        f"{floor3(_ratio(right, all_right)):>10}"
+    )
 
 
 def format_mismatches(scores: Sequence[Score]) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from alerts.config import OUTCOME_EVENTS, ChannelConfig
+from alerts.config import DEFAULT_MIN_CONFIDENCE, OUTCOME_EVENTS, ChannelConfig
 from alerts.digest import check_digest
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
@@ -316,6 +316,13 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in parts)
 
 
+def _fraction(t: Mapping[str, Any], key: str, where: _Where, i: int, default: float) -> float:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{where('channel', i, key)}: must be a number from 0 to 1")
+    return float(value)
+
+
 def _duration(
     t: Mapping[str, Any], key: str, where: _Where, table: str, i: int | None, default: float
 ) -> float:
@@ -470,7 +477,7 @@ def _channel(t: Mapping[str, Any], i: int, where: _Where, env: Mapping[str, str]
             _list(t, "authorities", where, "channel", i), where("channel", i, "authorities")
         ),
         regions=tuple(_list(t, "regions", where, "channel", i)),
-        min_confidence=float(t.get("min_confidence", 0.0)),
+        min_confidence=_fraction(t, "min_confidence", where, i, DEFAULT_MIN_CONFIDENCE),
         timeout_seconds=_duration(t, "timeout", where, "channel", i, 30.0),
         digest=_digest(t, i, where),
         timezone=_str(t, "timezone", where, "channel", i, "Europe/London"),

@@ -30,7 +30,7 @@ def ilacs_outcome(**changes: object) -> InspectionOutcome:
         inspection_start=date(2024, 1, 15),
         inspection_end=date(2024, 1, 26),
         published=date(2024, 3, 4),
-        confidence=0.9,
+        confidence=0.95,
         evidence=("Overall effectiveness: Good",),
         source_url=NEWS.url,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alerts.config import OPERATOR_EVENTS, ChannelConfig
+from alerts.config import DEFAULT_MIN_CONFIDENCE, OPERATOR_EVENTS, ChannelConfig
 from alerts.routing import channel_wants, skip_reason, wanted_by
 from tests.test_render import ilacs_outcome, outcome_event, source_event
 
@@ -69,3 +69,12 @@ def test_wanted_by_keeps_config_order() -> None:
         config(name="c"),
     ]
     assert [c.name for c in wanted_by(configs, outcome_event(), "East of England")] == ["a", "c"]
+
+
+def test_the_default_holds_back_uncertain_press_outcomes_but_never_ofsted() -> None:
+    cfg = ChannelConfig(name="comms", kind="email")
+    assert cfg.min_confidence == DEFAULT_MIN_CONFIDENCE
+    shaky = outcome_event(outcome=ilacs_outcome(confidence=DEFAULT_MIN_CONFIDENCE - 0.05))
+    assert not channel_wants(cfg, shaky, "East of England")
+    confirmed = ilacs_outcome(confidence=0.5, status="confirmed")
+    assert channel_wants(cfg, outcome_event(outcome=confirmed), "East of England")
