@@ -37,6 +37,13 @@ _VISIT_CUE = re.compile(
 )
 _RELATIVE = ("today", "yesterday")
 _LEAD = 3
+# "a two-week inspection of Wirral Council's children's services", "a full inspection of our
+# children's services": the council's own inspection, whatever words stand between.
+_INSPECTION_OF_SERVICES = re.compile(
+    r"\b(?:full|two-week|week-long|standard|short)?\s*inspection\s+of\s+(?:[\w'’&.-]+\s+){0,5}?"
+    r"children['’]?s\s+(?:services|social\s+care)\b",
+    re.I,
+)
 _OVERALL_WORD = re.compile(r"\boverall\b", re.I)
 # "Our children's services are rated good": the present simple states a standing grade.
 _STANDING = re.compile(
@@ -258,6 +265,7 @@ def report_event(story: Story, code: str) -> Event | None:
             continue
         for clause in clauses_of(sentence):
             cued = has_any(clause.text, words("report_event", "cues"))
+            cued = cued or _INSPECTION_OF_SERVICES.search(clause.text) is not None
             if cued and clause_tense(clause, story.ref_year)[0] != "history":
                 return Event("inspection", sentence, False)
     return None
