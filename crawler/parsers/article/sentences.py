@@ -26,7 +26,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])
 # A numbered table row ("2.1 Adoption performance Good") must not split at its own number.
 _ROW_NUMBER = re.compile(r"(?:^|\s)\d{1,2}(?:\.\d+)?\.?$")
 # The comma that closes a relative clause: "X, which was rated inadequate in 2014, was judged good".
-_MAIN_VERB = re.compile(r",\s+(?=(?:was|were|is|are|has|have|had|now)\b)")
+_MAIN_VERB = re.compile(
+    r",\s+(?=(?:was|were|is|are|has|have|had|now|received|receives|remains|remained|became|"
+    r"becomes)\b)"
+)
 
 
 @dataclass(frozen=True)
