@@ -29,22 +29,21 @@ _AFTER_LINK = re.compile(
     re.I,
 )
 # A grade that opens its clause and names its areas after a copula: "Good was the judgement for
-# adoption performance", "Outstanding is how Ofsted rated its leadership".
+# adoption performance", "Good was given for ...", "Outstanding is how Ofsted rated its leadership".
+_VERDICT_NOUN = (
+    r"(?:was|is|were|came)\s+(?:also\s+)?(?:the\s+)?(?:overall\s+)?(?:judge?ments?|grades?|"
+    r"verdicts?|ratings?|results?|findings?|outcomes?|assessments?|scores?|marks?)"
+)
+_VERDICT_GIVEN = r"(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+(?:for|to|in)"
+_GRADE_FIRST_CUE = re.compile(
+    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\b|{_VERDICT_GIVEN}\b|(?:is|was)\s+how\b)", re.I
+)
 _GRADE_FIRST = re.compile(
-    r"^[\s'’”\"]*(?:(?:was|is|were|came)\s+(?:also\s+)?(?:the\s+)?(?:overall\s+)?"
-    r"(?:judge?ments?|grades?|verdicts?|ratings?|results?|findings?|outcomes?|assessments?|"
-    r"scores?|marks?)\s+(?:for|on|of|given\s+to|awarded\s+to|in|across)"
-    r"|(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+(?:for|to|in)"
+    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\s+(?:for|on|of|given\s+to|awarded\s+to|in|across)"
+    rf"|{_VERDICT_GIVEN}"
     r"|(?:is|was)\s+how\s+(?:[\w’'-]+\s+){0,4}?(?:rated|judged|graded|described|assessed))\s+"
     r"(?:(?:the|its|their)\s+)?(?:(?:[\w’'-]+\s+){0,3}?[\w’'-]+(?:’s|'s)\s+)?"
     r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+(?:the\s+)?)?$",
-    re.I,
-)
-_GRADE_FIRST_CUE = re.compile(
-    r"^[\s'’”\"]*(?:(?:was|is|were|came)\s+(?:also\s+)?(?:the\s+)?(?:overall\s+)?"
-    r"(?:judge?ments?|grades?|verdicts?|ratings?|results?|findings?|outcomes?|assessments?|"
-    r"scores?|marks?)\b|(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+"
-    r"(?:for|to|in)\b|(?:is|was)\s+how\b)",
     re.I,
 )
 _LIST_LINK = re.compile(
