@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bench.__main__ import big_page
+from crawler.extract import extract_document
 from crawler.parsers.html_text import (
     ArticleText,
     article_text,
@@ -161,3 +162,50 @@ def test_big_generated_page_keeps_only_the_story(layout: str) -> None:
 def test_text_after_a_dropped_tag_is_kept() -> None:
     html = "<body><main><p>Rated <button>x</button>good<br>by Ofsted</p></main></body>"
     assert article_text(html).text.splitlines() == ["Rated good", "by Ofsted"]
+
+
+# --- other stories' headlines and the story's own container -------------------------------------
+
+_ORDINARY = """<html><head><title>Road closure in Colchester</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
+{before}<div class="content"><h1>Road closure in Colchester this weekend</h1>
+<p>Essex County Council will close the High Street in Colchester on Saturday for resurfacing
+works, with diversions in place for buses and cars.</p>
+<p>The works are expected to finish by Sunday evening, the council said.</p></div>
+{after}<footer>Copyright</footer></body></html>"""
+_OTHER_STORIES = {
+    "most-read": '<div class="most-read"><h3>Most read</h3><ul><li><a href="/1">Essex children\'s'
+    " services rated outstanding by Ofsted</a></li><li><a href='/2'>Thurrock services judged"
+    " inadequate after inspection</a></li></ul></div>",
+    "aria-related": '<section aria-label="Related stories"><h2>You may also like</h2><ul><li>'
+    "<a href='/x'>Ofsted rates Essex children's services outstanding again</a></li></ul></section>",
+    "unmarked-link-list": "<div><h4>More from the Gazette</h4><ul><li><a href='/y'>Ofsted:"
+    " Thurrock children's services inadequate</a></li><li><a href='/z'>Council tax to rise</a>"
+    "</li></ul></div>",
+    "teaser-card": '<div class="teasers"><article class="card"><h3><a href="/a">Essex children\'s'
+    " services rated outstanding by Ofsted inspectors</a></h3><p>Praise for the council.</p>"
+    "</article></div>",
+}
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("block", list(_OTHER_STORIES))
+def test_other_stories_headlines_are_not_this_pages_news(block: str, where: str) -> None:
+    html = _ORDINARY.format(
+        before=_OTHER_STORIES[block] if where == "before" else "",
+        after=_OTHER_STORIES[block] if where == "after" else "",
+    )
+    text = article_text(html).text
+    assert "Ofsted" not in text and "High Street in Colchester" in text
+    assert extract_document(html.encode()).outcomes == ()
+
+
+def test_an_empty_skip_link_anchor_and_a_promoted_node_keep_the_story() -> None:
+    html = """<html><body><div id="page"><a id="main-content"></a>
+    <div id="content"><div class="node node-news node-promoted">
+    <h1>Children's services in Rutland rated good</h1>
+    <p>Rutland County Council's children's services have been rated good by Ofsted after an
+    inspection in March, the council said today.</p>
+    <p>Inspectors praised the support given to care leavers.</p></div></div></div></body></html>"""
+    text = article_text(html).text
+    assert "rated good by Ofsted" in text and "care leavers" in text

@@ -47,11 +47,23 @@ _NOISE_TAGS = frozenset(
 _NOISE_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"}
 _NOISE_HINT = re.compile(
     r"cookie|consent|gdpr|comment|disqus|related|read-?more|more-?stories|recommend|share|social"
-    r"|newsletter|breadcrumb|promo|advert|\bads?\b|sidebar|subscribe|paywall|skip|signup|sign-up"
+    r"|newsletter|breadcrumb|advert|\bads?\b|sidebar|subscribe|paywall|skip|signup|sign-up"
     r"|popular|trending|outbrain|taboola|byline-social|tags|author-bio|site-header|site-footer"
-    r"|masthead|menu",
+    r"|masthead|menu|most-?read|most-?viewed|most-?commented|also-?like|you-?may|more-?from"
+    r"|more-?news|top-?stories|editors?-?picks",
     re.I,
 )
+# Hints that also name the story's own block on some sites: "node-promoted" is Drupal's mark for
+# a promoted article, and a "card" may hold the whole story. Such a block is noise only when it
+# holds less than this share of the root's text.
+_WEAK_NOISE_HINT = re.compile(r"promo|teaser|\bcards?\b|carousel|widget|\brail\b", re.I)
+_MOST_OF_ROOT = 0.5
+# A block of two or more links whose text is mostly link text is a list of other stories.
+_LINK_LIST_SHARE = 0.7
+_LINK_LIST_LINKS = 2
+_LINK_LIST_TAGS = frozenset(("ul", "ol", "div", "section", "table"))
+# A candidate root with less text than this share of the body's is not the story's container.
+_ROOT_SHARE = 0.3
 _MAIN_HINT = re.compile(
     r"article-?body|story-?body|post-?content|entry-?content|main-?content", re.I
 )
@@ -236,47 +248,78 @@ def _title(doc: HtmlElement) -> str | None:
     return next((line for line in map(_clean_line, texts) if line), None)
 
 
-def _is_noise(tag: HtmlElement) -> bool:
+def _is_noise(tag: HtmlElement, root_size: int) -> bool:
     if not isinstance(tag.tag, str) or tag.tag in _NOISE_TAGS:
         return True  # comments and processing instructions too
     if str(tag.get("role") or "").lower() in _NOISE_ROLES:
         return True
     if tag.tag == "header" and next(tag.iterancestors("article"), None) is None:
         return True
-    hints = f"{tag.get('id') or ''} {tag.get('class') or ''}".strip()
-    return bool(hints) and bool(_NOISE_HINT.search(hints)) and not _MAIN_HINT.search(hints)
+    if tag.tag in _LINK_LIST_TAGS and _is_link_list(tag):
+        return True
+    hints = " ".join(str(tag.get(a) or "") for a in ("id", "class", "aria-label")).strip()
+    if not hints or _MAIN_HINT.search(hints):
+        return False
+    if _NOISE_HINT.search(hints):
+        return True
+    return bool(_WEAK_NOISE_HINT.search(hints)) and _text_size(tag) < _MOST_OF_ROOT * root_size
+
+
+def _is_link_list(tag: HtmlElement) -> bool:
+    """Two or more links whose words are most of the block's: other stories, not this one."""
+    links = list(tag.iter("a"))
+    if len(links) < _LINK_LIST_LINKS:
+        return False
+    linked = sum(len(" ".join(a.itertext()).split()) for a in links)
+    return linked >= _LINK_LIST_SHARE * max(1, len(" ".join(tag.itertext()).split()))
+
+
+def _text_size(tag: HtmlElement) -> int:
+    return len(" ".join(tag.itertext()).split())
 
 
 def _drop_noise(root: HtmlElement) -> None:
     """Remove furniture below `root`; the text that follows a removed tag stays."""
+    size = _text_size(root)
     stack = list(root)
     while stack:
         tag = stack.pop()
-        if _is_noise(tag):
+        if _is_noise(tag, size):
             tag.drop_tree()
         else:
             stack.extend(tag)
 
 
-def _first_hinted(doc: HtmlElement, attribute: str) -> HtmlElement | None:
-    tags: Iterable[HtmlElement] = doc.iterfind(f".//*[@{attribute}]")
-    return next((t for t in tags if _MAIN_HINT.search(str(t.get(attribute)))), None)
-
-
 def _main_root(doc: HtmlElement) -> HtmlElement:
-    articles = list(doc.iter("article"))
-    if articles:
-        return max(articles, key=lambda a: len(a.text_content()))
-    for found in (
-        doc.find(".//main"),
-        doc.find(".//*[@role='main']"),
-        _first_hinted(doc, "class"),
-        _first_hinted(doc, "id"),
-    ):
-        if found is not None:
-            return found
+    """The story's container, chosen by what it holds: of the articles, <main>, role=main and
+    blocks hinted as the main content, the one with the most paragraph text that is not link
+    text. An empty skip-link anchor (`<a id="main-content">`) or a teaser card never wins."""
     body = doc.find("body")
-    return doc if body is None else body
+    body = doc if body is None else body
+    candidates = [
+        *doc.iter("article"),
+        *doc.iterfind(".//main"),
+        *doc.iterfind(".//*[@role='main']"),
+        *_hinted(doc, "class"),
+        *_hinted(doc, "id"),
+    ]
+    scored = [(_prose_size(c), c) for c in candidates]
+    best = max(scored, key=lambda pair: pair[0], default=(0, body))
+    return best[1] if best[0] >= _ROOT_SHARE * max(1, _prose_size(body)) else body
+
+
+def _hinted(doc: HtmlElement, attribute: str) -> Iterator[HtmlElement]:
+    tags: Iterable[HtmlElement] = doc.iterfind(f".//*[@{attribute}]")
+    return (t for t in tags if _MAIN_HINT.search(str(t.get(attribute))))
+
+
+def _prose_size(tag: HtmlElement) -> int:
+    """Words in the block's paragraphs that are not link text."""
+    words = 0
+    for paragraph in tag.iter("p"):
+        linked = sum(len(" ".join(a.itertext()).split()) for a in paragraph.iter("a"))
+        words += max(0, _text_size(paragraph) - linked)
+    return words
 
 
 def _lines(root: HtmlElement) -> list[str]:
