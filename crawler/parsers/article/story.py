@@ -44,6 +44,9 @@ _INSPECTION_OF_SERVICES = re.compile(
     r"children['’]?s\s+(?:services|social\s+care)\b",
     re.I,
 )
+_ABOUT_OFSTED = re.compile(
+    r"\b(?:ofsted|inspect\w*|watchdog|inspectorate|rated|judged|graded|visit)\b", re.I
+)
 _OVERALL_WORD = re.compile(r"\boverall\b", re.I)
 # "Our children's services are rated good": the present simple states a standing grade.
 _STANDING = re.compile(
@@ -102,7 +105,10 @@ class Story:
 
 def read_story(title: str | None, text: str, article_date: date | None) -> Story:
     sentences = tuple(sentences_of(title, text))
-    first = next((s for s in sentences if s.councils), None)
+    # The story is about the first council named beside Ofsted's work; a council named first in
+    # the page's furniture ("Radio X Plymouth") is not its subject.
+    named = [s for s in sentences if s.councils]
+    first = next((s for s in named if _ABOUT_OFSTED.search(s.text)), named[0] if named else None)
     primary = tuple(codes_of(first.councils[:1])) if first else ()
     names: dict[str, str] = {}
     for sentence in sentences:
