@@ -22,7 +22,8 @@ from crawler.vocabulary import squash
 _QUOTES = "'\"‘’“”"
 _RATING_VERBS = ("rated", "judged", "graded", "deemed", "rating", "judgement")
 _AFTER_LINK = re.compile(
-    r"^[\s'’”\"]*(?:(?:rating|grade|judgements?)\s+)?(?:[,:]\s*)?(?:(?:for|in|on|across|at|to)\s+)?"
+    r"^[\s'’”\"]*(?:(?:ratings?|grades?|judgements?)\s+)?(?:[,:]\s*)?"
+    r"(?:(?:for|in|on|across|at|to)\s+)?"
     r"(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?"
     r"(?:(?:the\s+)?(?:domains?|areas?|judgements?)\s+(?:of|including|for|on)\s+)?(?:the\s+)?"
     r"(?:(?:overall\s+)?experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
@@ -39,7 +40,8 @@ _GRADE_FIRST_CUE = re.compile(
     rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\b|{_VERDICT_GIVEN}\b|(?:is|was)\s+how\b)", re.I
 )
 _GRADE_FIRST = re.compile(
-    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\s+(?:for|on|of|given\s+to|awarded\s+to|in|across)"
+    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\s+(?:(?:\w+\s+){{0,2}}?(?:gave|given|awarded)\s+to|for|on|of"
+    r"|in|across)"
     rf"|{_VERDICT_GIVEN}"
     r"|(?:is|was)\s+how\s+(?:[\w’'-]+\s+){0,4}?(?:rated|judged|graded|described|assessed))\s+"
     r"(?:(?:the|its|their)\s+)?(?:(?:[\w’'-]+\s+){0,3}?[\w’'-]+(?:’s|'s)\s+)?"
@@ -47,7 +49,7 @@ _GRADE_FIRST = re.compile(
     re.I,
 )
 _LIST_LINK = re.compile(
-    r"^\s*(?:,|and|&|,\s*and)\s*(?:(?:for|in|on)\s+)?(?:the\s+|its\s+|their\s+)?"
+    r"^\s*(?:,|and|&|,\s*and)\s*(?:(?:for|in|on|to)\s+)?(?:the\s+|its\s+|their\s+)?"
     r"(?:experiences?(?:\s+and\s+progress)?\s+of\s+(?:the\s+)?)?$",
     re.I,
 )
@@ -56,7 +58,7 @@ _AREA_NEXT = re.compile(
     r"[\s'’”\"]*(?:(?:services?|support|provision|work)\s+(?:for|to|with)\s+)?(?:the\s+)?", re.I
 )
 _LIST_START = re.compile(
-    r"^\s*(?:(?:for|in|on)\s+)?(?:the\s+)?"
+    r"^\s*(?:(?:for|in|on)\s+)?(?:the\s+)?(?:work\s+of\s+(?:the\s+|its\s+)?)?"
     r"(?:(?:(?:two|three|four|five)\s+)?(?:graded\s+)?(?:sub-?judge?ments?|judge?ments?|areas?)"
     r"\s+(?:on|of|for)\s+(?:the\s+)?)?(?:experiences?(?:\s+and\s+progress)?\s+of\s+)?$",
     re.I,
@@ -100,7 +102,7 @@ def _next_word(text: str) -> str | None:
     return match[1].lower() if match else None
 
 
-def _is_grade(clause: str, match: re.Match[str]) -> bool:
+def _is_grade(clause: str, match: re.Match[str], rated_before: bool = False) -> bool:
     key = grade_key(match[0])
     if key is None or (match[0].lower() == "ri" and match[0] != "RI"):
         return False
@@ -118,8 +120,10 @@ def _is_grade(clause: str, match: re.Match[str]) -> bool:
         return True
     previous = re.findall(r"[a-z]+", before.lower())
     rated = any(w in _RATING_VERBS for w in previous[-8:])
-    if _ends_in_area(before) and any(w in _RATING_VERBS for w in previous):
-        return True  # "children in care good": a list that drops the verb after the first item
+    if _ends_in_area(before) and (rated_before or any(w in _RATING_VERBS for w in previous)):
+        # "children in care good": a list that drops the verb after the first item, or a
+        # clause that borrows its verb from the one before ("rated X outstanding, but Y good").
+        return True
     if names_area and _after_listed_area(before, previous):
         return True  # "providing good services for care leavers and good adoption services"
     cued = rated or any(w in words("grades", "cues_before") for w in previous[-3:])
@@ -167,9 +171,12 @@ def _linked_after(
     return linked
 
 
-def real_grades(clause: str) -> list[re.Match[str]]:
-    """Grade words used as grades; 'good or outstanding' is talk about grades, not one."""
-    grades = [m for m in grade_regex().finditer(clause) if _is_grade(clause, m)]
+def real_grades(clause: str, rated_before: bool = False) -> list[re.Match[str]]:
+    """Grade words used as grades; 'good or outstanding' is talk about grades, not one.
+
+    `rated_before`: the sentence has a rating verb before this clause.
+    """
+    grades = [m for m in grade_regex().finditer(clause) if _is_grade(clause, m, rated_before)]
     paired = {
         i
         for i in range(len(grades) - 1)
@@ -208,8 +215,10 @@ def _title_areas(clause: str, areas: list[re.Match[str]]) -> set[int]:
         chains[-1].append(area)
     for chain in chains:
         # One area after "services for" is a subject ("services for children in care were
-        # rated good"); a title lists several.
-        if len(chain) > 1 and _SERVICE_TITLE.search(clause[: chain[0].start()]):
+        # rated good"); a title lists several, and does not continue a list of areas ("help and
+        # protection, services for children looked after, ...").
+        title = _SERVICE_TITLE.search(clause[: chain[0].start()])
+        if len(chain) > 1 and title and not _ends_in_area(clause[: title.start()].rstrip(" ,")):
             titled.update(a.start() for a in chain)
     return titled
 
@@ -248,9 +257,9 @@ def _pseudo_area(clause: str, start: int, stop: int) -> str | None:
     return None
 
 
-def pair_grades(clause: str) -> list[GradeRead]:
+def pair_grades(clause: str, rated_before: bool = False) -> list[GradeRead]:
     """(grade, area keys, span) for every grade in the clause; no area means the overall grade."""
-    grades = real_grades(clause)
+    grades = real_grades(clause, rated_before)
     areas = [m for m in area_regex()[0].finditer(clause) if not _in_all_areas(clause, m)]
     owned = _owned_by_next(clause, areas, grades)
     used: set[int] = set()

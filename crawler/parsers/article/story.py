@@ -47,6 +47,7 @@ _INSPECTION_OF_SERVICES = re.compile(
 _ABOUT_OFSTED = re.compile(
     r"\b(?:ofsted|inspect\w*|watchdog|inspectorate|rated|judged|graded|visit)\b", re.I
 )
+_RATED = re.compile(r"\b(?:rated|judged|graded|deemed|found)\b", re.I)
 _OVERALL_WORD = re.compile(r"\boverall\b", re.I)
 # "Our children's services are rated good": the present simple states a standing grade.
 _STANDING = re.compile(
@@ -293,7 +294,8 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
         return []
     found: list[Mention] = []
     moves = transitions(clause.text)
-    for grade, keys, start, end in pair_grades(clause.text):
+    rated_before = _RATED.search(clause.sentence.text[: clause.start]) is not None
+    for grade, keys, start, end in pair_grades(clause.text, rated_before):
         around = segment(clause.text, start, end)
         if has_any(around, words("tense", "skip")):
             continue
