@@ -18,7 +18,8 @@ _MEETING_OPENING = 8
 # Councils counted in bulk: "a quarter of councils", "most local authorities", "59 councils". A
 # small count ("three councils") is a round-up of named councils, not national figures.
 _COUNTED_COUNCILS = re.compile(
-    r"\b(?:\d{2,}|a (?:third|quarter|half|fifth|minority|majority) of|three[- ]quarters of|half of"
+    r"\b(?:[1-9]\d{1,2}(?!\d)|a (?:third|quarter|half|fifth|minority|majority) of"
+    r"|three[- ]quarters of|half of"
     r"|most|many|few|fewer|more|the majority of|twice as many|one in (?:three|four|five|ten))\s+"
     r"(?:of\s+)?(?:the\s+)?(?:[\w'-]+\s+){0,2}?"
     r"(?:councils|local authorities|authorities|children's services departments)\b",
@@ -93,8 +94,10 @@ def _national_figures(story: Story) -> bool:
 
 
 def _names_event(text: str) -> bool:
-    """Whether text names one of Ofsted's ungraded events (a JTAI names other inspectorates)."""
-    return has_any(text, [w for k in UNGRADED_EVENTS for w in words("events", k)])
+    """Whether text names one of Ofsted's ungraded events: a JTAI or an area SEND inspection
+    names the other inspectorates that took part (the CQC, HMI Probation)."""
+    named = [w for k in UNGRADED_EVENTS for w in words("events", k)]
+    return has_any(text, named + words("send_findings", "words"))
 
 
 def _lead_subject(lead: str) -> str | None:
