@@ -47,6 +47,7 @@ _INSPECTION_OF_SERVICES = re.compile(
 _ABOUT_OFSTED = re.compile(
     r"\b(?:ofsted|inspect\w*|watchdog|inspectorate|rated|judged|graded|visit)\b", re.I
 )
+_SINCE = re.compile(r"\s*since\b", re.I)
 _RATED = re.compile(r"\b(?:rated|judged|graded|deemed|found)\b", re.I)
 _OVERALL_WORD = re.compile(r"\boverall\b", re.I)
 # "Our children's services are rated good": the present simple states a standing grade.
@@ -300,7 +301,7 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
         if has_any(around, words("tense", "skip")):
             continue
         tense, year = grade_tense(clause, start, end, story.ref_year)
-        tense = moves.get(start, tense)
+        tense = "history" if _held_since(clause, end) else moves.get(start, tense)
         codes = _councils_for(clause, start, focus)
         named = bool(clause_councils(clause, start))
         explicit = _OVERALL_WORD.search(around) is not None
@@ -323,6 +324,13 @@ def _clause_mentions(clause: Clause, story: Story, focus: Sequence[str]) -> list
             for k in keys
         ]
     return found
+
+
+def _held_since(clause: Clause, end: int) -> bool:
+    """'rated good since an inspection in 2018': a grade held since then, not this page's news."""
+    rest = clause.text[end:]
+    following = clause.sentence.text[clause.start + len(clause.text) :]
+    return not rest.strip(" '’”\".,") and _SINCE.match(following) is not None
 
 
 def transitions(text: str) -> dict[int, str]:
