@@ -21,7 +21,7 @@ _COUNTED_COUNCILS = re.compile(
     r"\b(?:[1-9]\d{1,2}(?!\d)|a (?:third|quarter|half|fifth|minority|majority) of"
     r"|three[- ]quarters of|half of"
     r"|most|many|few|fewer|more|the majority of|twice as many|one in (?:three|four|five|ten))\s+"
-    r"(?:of\s+)?(?:the\s+)?(?:[\w'-]+\s+){0,2}?"
+    r"(?:of\s+)?(?:the\s+)?(?:[A-Za-z'-]+\s+){0,2}?"
     r"(?:councils|local authorities|authorities|children's services departments)\b",
     re.I,
 )

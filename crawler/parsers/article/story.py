@@ -219,7 +219,8 @@ def events_of(story: Story) -> dict[str, Event]:
             service = kind is None and sentence.lead and _names_service(clause.text)
             if (kind is None and not service) or tense == "history":
                 continue
-            if kind in UNGRADED_EVENTS and has_any(clause.text, words("events", "future")):
+            aside = words("events", "future") + words("events", "general")
+            if kind is not None and has_any(clause.text, aside):
                 continue
             event = Event(kind or "other", sentence, tense == "dated", service)
             for code in clause_councils(clause, len(clause.text)) or focus:
