@@ -37,10 +37,10 @@ _VERDICT_NOUN = (
 )
 _VERDICT_GIVEN = r"(?:was|were)\s+(?:also\s+)?(?:given|awarded|achieved|recorded)\s+(?:for|to|in)"
 _GRADE_FIRST_CUE = re.compile(
-    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\b|{_VERDICT_GIVEN}\b|(?:is|was)\s+how\b)", re.I
+    rf"^[\s'’”\",]*(?:{_VERDICT_NOUN}\b|{_VERDICT_GIVEN}\b|(?:is|was)\s+how\b)", re.I
 )
 _GRADE_FIRST = re.compile(
-    rf"^[\s'’”\"]*(?:{_VERDICT_NOUN}\s+(?:(?:\w+\s+){{0,2}}?(?:gave|given|awarded)\s+to|for|on|of"
+    rf"^[\s'’”\",]*(?:{_VERDICT_NOUN}\s+(?:(?:\w+\s+){{0,2}}?(?:gave|given|awarded)\s+to|for|on|of"
     r"|in|across)"
     rf"|{_VERDICT_GIVEN}"
     r"|(?:is|was)\s+how\s+(?:[\w’'-]+\s+){0,4}?(?:rated|judged|graded|described|assessed))\s+"
@@ -88,7 +88,7 @@ _BEFORE_NEXT = re.compile(
 )
 # "four of the five graded areas were judged ...: a; b; c", "the three other judgement areas - ..."
 _AREA_NOUNS = re.compile(r"\b(?:areas|judge?ments|categories|domains|sub-?judge?ments)\b", re.I)
-_SEPARATOR_REACH = 60
+_SEPARATOR_REACH = 90
 _ATTRIBUTIVE = re.compile(r"\b(?:the|its|their)[\s'‘“\"]*$", re.I)
 _SERVICES_NEXT = re.compile(r"[\s'’”\"]*services?\b", re.I)
 _LIST_TAIL = re.compile(r"\s*(?:,\s*and|,|and|&)\s*$", re.I)
