@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from alerts.config import DEFAULT_MIN_CONFIDENCE
 from crawler.authorities import AuthorityRegistry
 from crawler.extract import extract_document
 from crawler.records import InspectionOutcome
@@ -505,7 +506,8 @@ def format_calibration(judged: Sequence[Judged]) -> list[str]:
     said = f"{level:.2f}" if level is not None else "none"
     lines.append(f"lowest confidence right >= {CALIBRATION_TARGET:.0%} of the time: {said}")
     lines.append(f"{'at or above':<12} {'outcomes':>8} {'right':>6} {'share':>6} {'kept':>10}")
-    lines += [_trade_off(judged, level) for level in TRADE_OFF_LEVELS]
+    levels = sorted({*TRADE_OFF_LEVELS, DEFAULT_MIN_CONFIDENCE, *([level] if level else [])})
+    lines += [_trade_off(judged, chosen) for chosen in levels]
     return lines
 
 
