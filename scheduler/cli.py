@@ -18,7 +18,7 @@ import click
 
 from crawler.errors import ConfigError, MonitorError, ParseError
 from crawler.records import EVENT_TYPES, STATUSES
-from scheduler import inspect as views
+from scheduler import views
 from scheduler.config import Config, config_path, load_config
 from scheduler.logs import configure_logging
 

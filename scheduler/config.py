@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from alerts.atom import AtomSettings
 from alerts.config import DEFAULT_MIN_CONFIDENCE, OUTCOME_EVENTS, ChannelConfig
 from alerts.digest import check_digest
 from crawler.authorities import AuthorityRegistry
@@ -53,15 +54,6 @@ class AlertSettings:
     failing_after: int = 3
     lease_seconds: float = 300.0
     remind_seconds: float = 86400.0
-
-
-@dataclass(frozen=True)
-class AtomSettings:
-    """Where to write the Atom feed of outcome alerts after each pass (none by default)."""
-
-    path: str | None = None
-    title: str = "Ofsted children's services outcomes"
-    limit: int = 100
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,14 @@ during `serve`, never crawl the same source twice at once.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.orm import Session
 
 from crawler.records import ChangeEvent
 from crawler.sources import SourceConfig
-from db.models import SourceStateRow
+from db.sources import SourceState
 
 logger = logging.getLogger(__name__)
 
@@ -39,85 +38,76 @@ class SourceOutcome:
         return not self.errors
 
 
-def state_for(session: Session, source: SourceConfig) -> SourceStateRow:
-    row = session.get(SourceStateRow, source.name)
-    if row is None:
-        row = SourceStateRow(name=source.name, kind=source.kind, consecutive_failures=0)
-        row.failing, row.baseline_done = False, False
-        session.add(row)
-        session.flush()
-    return row
-
-
-def is_due(source: SourceConfig, row: SourceStateRow, now: datetime) -> bool:
+def is_due(source: SourceConfig, state: SourceState, now: datetime) -> bool:
     """Never run, or its `every` interval or `cron` time has come, and no not-before holds it."""
-    if row.not_before and row.not_before > now:
+    if state.not_before and state.not_before > now:
         return False
-    if row.last_run_at is None:
+    if state.last_run_at is None:
         return True
     if source.cron:
         trigger = CronTrigger.from_crontab(source.cron, timezone="UTC")
-        fire = trigger.get_next_fire_time(None, row.last_run_at.replace(tzinfo=trigger.timezone))
+        last = state.last_run_at.replace(tzinfo=trigger.timezone)
+        fire = trigger.get_next_fire_time(None, last)
         return fire is not None and fire.replace(tzinfo=None) <= now + SLACK
     interval = timedelta(seconds=source.every_seconds or 0)
-    return row.last_run_at + interval <= now + SLACK
+    return state.last_run_at + interval <= now + SLACK
 
 
-def lease(
-    session: Session, row: SourceStateRow, owner: str, now: datetime, hold: timedelta
-) -> bool:
-    """Take the source for this pass unless another live pass holds it."""
-    if row.lease_owner and row.lease_owner != owner and row.lease_until and row.lease_until > now:
-        return False
-    row.lease_owner, row.lease_until = owner, now + hold
-    return True
+def lease(state: SourceState, owner: str, now: datetime, hold: timedelta) -> SourceState | None:
+    """The source taken for this pass, or None when another live pass holds it."""
+    held = state.lease_owner and state.lease_owner != owner
+    if held and state.lease_until and state.lease_until > now:
+        return None
+    return replace(state, lease_owner=owner, lease_until=now + hold)
 
 
 def settle(
-    row: SourceStateRow,
+    state: SourceState,
     result: SourceOutcome,
     now: datetime,
     failing_after: int,
     remind_every: timedelta = timedelta(days=1),
-) -> ChangeEvent | None:
-    """Record the pass on the source; returns source.failing or source.recovered when it turns,
-    and a reminder while it stays failing, at most once per `remind_every`."""
-    row.last_run_at, row.lease_owner, row.lease_until = now, None, None
+) -> tuple[SourceState, ChangeEvent | None]:
+    """The source's state after the pass, and source.failing or source.recovered when it turns,
+    or a reminder while it stays failing, at most once per `remind_every`."""
+    state = replace(state, last_run_at=now, lease_owner=None, lease_until=None)
     if result.retry_after:
-        row.not_before = now + timedelta(seconds=result.retry_after)
+        state = replace(state, not_before=now + timedelta(seconds=result.retry_after))
     if result.pages:
         # The history this source shows on its first successful fetch is the baseline.
-        row.baseline_done = True
+        state = replace(state, baseline_done=True)
     if result.ok:
-        return _succeeded(row, now)
-    row.consecutive_failures += 1
-    row.last_error = result.errors[0][:2000]
-    if row.consecutive_failures >= failing_after and not row.failing:
-        row.failing, row.last_alert_at = True, now
-        return _health_event("source.failing", row, now, row.last_error)
-    if row.failing and row.last_alert_at and now - row.last_alert_at >= remind_every:
-        row.last_alert_at = now
-        note = f"still failing after {row.consecutive_failures} passes: {row.last_error}"
-        return _health_event("source.failing", row, now, note)
-    return None
+        return _succeeded(state, now)
+    state = replace(
+        state,
+        consecutive_failures=state.consecutive_failures + 1,
+        last_error=result.errors[0][:2000],
+    )
+    if state.consecutive_failures >= failing_after and not state.failing:
+        state = replace(state, failing=True, last_alert_at=now)
+        return state, _health_event("source.failing", state, now, state.last_error)
+    if state.failing and state.last_alert_at and now - state.last_alert_at >= remind_every:
+        state = replace(state, last_alert_at=now)
+        note = f"still failing after {state.consecutive_failures} passes: {state.last_error}"
+        return state, _health_event("source.failing", state, now, note)
+    return state, None
 
 
-def _succeeded(row: SourceStateRow, now: datetime) -> ChangeEvent | None:
-    row.last_success_at, row.consecutive_failures, row.last_error = now, 0, None
-    if not row.failing:
-        return None
-    row.failing, row.last_alert_at = False, now
-    return _health_event("source.recovered", row, now, "the source answers and parses again")
+def _succeeded(state: SourceState, now: datetime) -> tuple[SourceState, ChangeEvent | None]:
+    state = replace(state, last_success_at=now, consecutive_failures=0, last_error=None)
+    if not state.failing:
+        return state, None
+    state = replace(state, failing=False, last_alert_at=now)
+    message = "the source answers and parses again"
+    return state, _health_event("source.recovered", state, now, message)
 
 
-def _health_event(
-    kind: str, row: SourceStateRow, now: datetime, message: str | None
-) -> ChangeEvent:
-    logger.warning("source health source=%s event=%s error=%s", row.name, kind, message)
+def _health_event(kind: str, state: SourceState, now: datetime, message: str | None) -> ChangeEvent:
+    logger.warning("source health source=%s event=%s error=%s", state.name, kind, message)
     return ChangeEvent(
         type=kind,
-        key=f"{kind}:{row.name}:{now.isoformat(timespec='seconds')}",
+        key=f"{kind}:{state.name}:{now.isoformat(timespec='seconds')}",
         timestamp=now,
-        source_name=row.name,
+        source_name=state.name,
         message=message,
     )

@@ -7,9 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from crawler.errors import ParseError
 from crawler.parsers.feed import parse_feed
@@ -17,10 +15,13 @@ from crawler.parsers.listing import article_links
 from crawler.parsers.provider_page import parse_provider_page, search_results
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
-from db.models import PageRow, RunRow
+from db.pages import item_span
+from db.runs import usual_entries
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
-HISTORY_RUNS = 10
 
 
 def _feed_entries(page: FetchedPage) -> int:
@@ -60,15 +61,9 @@ def _zero_entries(
 ) -> str | None:
     if entries != 0:
         return None
-    usual = _average_entries(session, source.name)
+    usual = usual_entries(session, source.name)
     history = f" where the last passes averaged {usual:.0f}" if usual else ""
     return f"the source's pages list no items{history} (has the layout changed?)"
-
-
-def _average_entries(session: Session, name: str) -> float:
-    runs = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(HISTORY_RUNS))
-    seen = [r.counts[name]["entries"] for r in runs if (r.counts.get(name) or {}).get("entries")]
-    return sum(seen) / len(seen) if seen else 0.0
 
 
 def _silence(
@@ -76,14 +71,7 @@ def _silence(
 ) -> str | None:
     if not source.silence_days:
         return None
-    newest = session.scalar(
-        select(func.max(PageRow.first_seen)).where(
-            PageRow.source == source.name, PageRow.role.in_(["article", "report"])
-        )
-    )
-    oldest = session.scalar(
-        select(func.min(PageRow.first_seen)).where(PageRow.source == source.name)
-    )
+    oldest, newest = item_span(session, source.name)
     limit = now - timedelta(days=source.silence_days)
     if oldest is None or oldest > limit or (newest is not None and newest > limit):
         return None

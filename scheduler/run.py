@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
+from alerts.atom import write_feed
 from alerts.channels import build_channel
 from alerts.outbox import Delivered, Dispatcher, enqueue
 from crawler.crawl import CrawlFailure, CrawlJob, CrawlOutput, PageEntry, open_crawl
@@ -25,23 +24,25 @@ from crawler.extract import Extracted, extract_document
 from crawler.parsers.html_text import published_hint
 from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome
 from crawler.sources import SourceConfig
+from db import pages, runs
 from db.changes import acknowledge, collect_changes
 from db.engine import Database
 from db.history import History, Observed
-from db.models import PageRow, RunRow, SourceStateRow
-from scheduler.atom import write_feed
+from db.pages import SeenPage
+from db.sources import read_state, save_state, state_names
 from scheduler.config import AlertSettings, Config
-from scheduler.health import SourceOutcome, is_due, lease, settle, state_for
+from scheduler.health import SourceOutcome, is_due, lease, settle
 from scheduler.monitors import entry_count, problems
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
 # Ofsted's own reports are read before press pages so that a story arriving in the same pass joins
 # an already confirmed event instead of raising an alert that the report would then "confirm".
 ROLE_ORDER = {"report": 0, "provider_page": 1, "article": 2}
-RECHECK_AFTER = timedelta(hours=12)
 PARSED_ROLES = ("report", "article")
-BATCH = 500  # URLs per IN (...) list, well inside every database's parameter limit
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def run_pass(
     with _crawl(db, config, sources, now) as crawl:
         outcomes, events = _store(db, config, sources, crawl, run_id, now, baseline)
     queued = _acknowledge(db) if baseline else _queue(db, config, events, now)
-    write_feed(db, config, now)
+    write_feed(db, config.atom, now)
     deliveries = deliver(db, config, now, dry_run=dry_run or config.alerts.dry_run)
     report = PassReport(
         run_id, outcomes, skipped, queued, tuple(deliveries), crawl.timed_out, events
@@ -109,10 +110,7 @@ def run_pass(
 
 def _start_run(db: Database, now: datetime) -> int:
     with db.transaction() as session:
-        run = RunRow(started_at=now, status="running", counts={}, errors=[])
-        session.add(run)
-        session.flush()
-        return run.id
+        return runs.start_run(session, now)
 
 
 def _claim_sources(
@@ -123,10 +121,12 @@ def _claim_sources(
     _ensure_states(db, config)
     with db.transaction() as session:
         for source in config.sources:
-            row = session.get_one(SourceStateRow, source.name, with_for_update=True)
-            blocked = row.not_before is not None and row.not_before > now  # even with --all
-            due = source.enabled and not blocked and (all_sources or is_due(source, row, now))
-            if due and lease(session, row, owner, now, hold):
+            state = read_state(session, source.name, source.kind, lock=True)
+            blocked = state.not_before is not None and state.not_before > now  # even with --all
+            due = source.enabled and not blocked and (all_sources or is_due(source, state, now))
+            leased = lease(state, owner, now, hold) if due else None
+            if leased is not None:
+                save_state(session, leased)
                 claimed.append(source)
             else:
                 skipped.append(source.name)
@@ -138,13 +138,13 @@ def _ensure_states(db: Database, config: Config) -> None:
     """Create missing source rows one by one, so that a concurrent pass creating the same row
     costs a retry here rather than failing the claim."""
     with db.transaction() as session:
-        existing = set(session.scalars(select(SourceStateRow.name)))
+        existing = state_names(session)
     for source in config.sources:
         if source.name in existing:
             continue
         try:
             with db.transaction() as session:
-                state_for(session, source)
+                read_state(session, source.name, source.kind)
         except StorageError:
             logger.info("source row created concurrently source=%s", source.name)
 
@@ -156,8 +156,9 @@ def _crawl(
     if not sources:
         yield CrawlOutput.empty()
         return
+    recheck = {s.name: timedelta(days=s.recheck_days) for s in sources}
     with db.transaction() as session:
-        skip = _known_urls(session, sources, now)
+        skip = pages.known_urls(session, recheck, now)
     job = CrawlJob(
         sources=tuple(sources),
         skip_urls=frozenset(skip),
@@ -171,53 +172,6 @@ def _crawl(
     )
     with open_crawl(job) as output:
         yield output
-
-
-def _known_urls(session: Session, sources: list[SourceConfig], now: datetime) -> set[str]:
-    """Stored articles and reports, less young articles due for an edit re-check."""
-    names = [s.name for s in sources]
-    recheck = {s.name: timedelta(days=s.recheck_days) for s in sources}
-    # Columns, not ORM rows: a long history means tens of thousands of pages.
-    rows = session.execute(
-        select(
-            PageRow.url,
-            PageRow.source,
-            PageRow.role,
-            PageRow.first_seen,
-            PageRow.last_fetched,
-            PageRow.published,
-        ).where(
-            PageRow.source.in_(names),
-            PageRow.role.in_(["article", "report"]),
-            # A page that failed to parse is fetched and read again every pass, so the source
-            # stays failing until a fixed parser or a fixed file reads it.
-            PageRow.parse_error.is_(None),
-        )
-    )
-    return {
-        url
-        for url, source, role, first_seen, last_fetched, published in rows
-        if not _due_recheck(role, first_seen, last_fetched, published, now, recheck[source])
-    }
-
-
-def _due_recheck(
-    role: str,
-    first_seen: datetime,
-    last_fetched: datetime,
-    published: date | None,
-    now: datetime,
-    window: timedelta,
-) -> bool:
-    """An article young enough to be re-read for edits, last read at least 12 hours ago.
-
-    Young is by the article's own date when it has one: a first pass over a listing's back
-    catalogue must not re-fetch months-old stories twice a day."""
-    if role != "article" or now - last_fetched < RECHECK_AFTER:
-        return False
-    if published is not None:
-        return now.date() - published < window
-    return now - first_seen < window
 
 
 def _store(
@@ -256,20 +210,8 @@ def _group_failures(failures: tuple[CrawlFailure, ...]) -> dict[str, list[CrawlF
     return grouped
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """A page whose row is written in the source's batch: unchanged, or read with no outcome."""
-
-    url: str
-    role: str
-    digest: str
-    changed: bool
-    published: date | None = None
-    outcomes: int = 0
-
-    @classmethod
-    def of(cls, page: FetchedPage, digest: str, changed: bool, outcomes: int = 0) -> _Seen:
-        return cls(page.url, page.role, digest, changed, _page_date(page), outcomes)
+def _seen(page: FetchedPage, digest: str, changed: bool, outcomes: int = 0) -> SeenPage:
+    return SeenPage(page.url, page.role, digest, changed, _page_date(page), outcomes)
 
 
 class _SourceStore:
@@ -286,7 +228,7 @@ class _SourceStore:
         self.db, self.source, self.crawl = db, source, crawl
         self.run_id, self.now = run_id, now
         self.known: dict[str, str] = {}
-        self.seen: list[_Seen] = []
+        self.seen: list[SeenPage] = []
         self.errors: list[str] = []
 
     def run(
@@ -299,8 +241,9 @@ class _SourceStore:
         """Store the source's pages; its outcome, and the health event if its state turned."""
         self.errors = [f"{f.url}: {f.message}" for f in failures]
         with self.db.transaction() as session:
-            baseline = force_baseline or not state_for(session, self.source).baseline_done
-            self.known = _known_hashes(session, [e.page.url for e in entries])
+            state = read_state(session, self.source.name, self.source.kind)
+            baseline = force_baseline or not state.baseline_done
+            self.known = pages.known_hashes(session, [e.page.url for e in entries])
         found, listed = 0, []
         for entry in entries:
             page = self.crawl.page(entry)
@@ -314,23 +257,26 @@ class _SourceStore:
         digest = hashlib.sha256(page.body).hexdigest()
         if self.known.get(page.url) == digest:
             # Only its last_fetched is written; its date was stored when it was read.
-            self.seen.append(_Seen(page.url, page.role, digest, changed=False))
+            self.seen.append(SeenPage(page.url, page.role, digest, changed=False))
             return 0
         try:
             return self._read(page, digest, baseline)
         except MonitorError as exc:
             self.errors.append(f"{page.url}: {exc}")
-            _remember_error(self.db, self.source, page, self.now, str(exc))
+            with self.db.transaction() as session:
+                pages.remember_error(
+                    session, self.source.name, page.url, page.role, page.body, self.now, str(exc)
+                )
             return 0
 
     def _read(self, page: FetchedPage, digest: str, baseline: bool) -> int:
         if page.role not in PARSED_ROLES:
             # Listings, feeds and provider pages only lead to the pages that carry outcomes.
-            self.seen.append(_Seen.of(page, digest, changed=True))
+            self.seen.append(_seen(page, digest, changed=True))
             return 0
         extracted = _extract(page, self.source)
         if not extracted.outcomes:
-            self.seen.append(_Seen.of(page, digest, changed=True))
+            self.seen.append(_seen(page, digest, changed=True))
             return 0
         with self.db.transaction() as session:
             history = History(session, self.run_id, self.now)
@@ -338,9 +284,8 @@ class _SourceStore:
                 history.record(
                     self._observed(outcome, page, extracted.published), baseline=baseline
                 )
-            row = session.scalar(select(PageRow).where(PageRow.url == page.url))
-            seen = _Seen.of(page, digest, changed=True, outcomes=len(extracted.outcomes))
-            _save_page(session, row, self.source, seen, self.now)
+            seen = _seen(page, digest, changed=True, outcomes=len(extracted.outcomes))
+            pages.save_page(session, self.source.name, seen, self.now)
         return len(extracted.outcomes)
 
     def _observed(
@@ -358,7 +303,7 @@ class _SourceStore:
             logger.warning("source error source=%s error=%s", self.source.name, error)
         try:
             with self.db.transaction() as session:
-                _write_seen(session, self.source, self.seen, self.now)
+                pages.write_seen(session, self.source.name, self.seen, self.now)
                 return self._settle(session, tally, alerts)
         except MonitorError as exc:
             self.errors.append(f"could not store {len(self.seen)} page(s): {exc}")
@@ -374,8 +319,10 @@ class _SourceStore:
             self.source.name, tally.pages, tally.found, tuple(errors), retry, tally.entries
         )
         remind = timedelta(seconds=alerts.remind_seconds)
-        row = state_for(session, self.source)
-        return result, settle(row, result, self.now, alerts.failing_after, remind)
+        state = read_state(session, self.source.name, self.source.kind)
+        settled, event = settle(state, result, self.now, alerts.failing_after, remind)
+        save_state(session, settled)
+        return result, event
 
 
 @dataclass(frozen=True)
@@ -386,38 +333,6 @@ class _Tally:
     pages: int
     found: int
     failures: tuple[CrawlFailure, ...]
-
-
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
-
-
-def _known_hashes(session: Session, urls: list[str]) -> dict[str, str]:
-    """Stored hashes of the pages that parsed; a page with a parse error is read again."""
-    known: dict[str, str] = {}
-    for chunk in _chunks(urls):
-        rows = session.execute(
-            select(PageRow.url, PageRow.content_hash).where(
-                PageRow.url.in_(chunk), PageRow.parse_error.is_(None)
-            )
-        )
-        known.update({url: digest for url, digest in rows if digest})
-    return known
-
-
-def _write_seen(session: Session, source: SourceConfig, seen: list[_Seen], now: datetime) -> None:
-    unchanged = [s.url for s in seen if not s.changed]
-    for chunk in _chunks(unchanged):
-        session.execute(update(PageRow).where(PageRow.url.in_(chunk)).values(last_fetched=now))
-    changed = {s.url: s for s in seen if s.changed}
-    rows = {}
-    for chunk in _chunks(list(changed)):
-        rows.update(
-            {r.url: r for r in session.scalars(select(PageRow).where(PageRow.url.in_(chunk)))}
-        )
-    for url, item in changed.items():
-        _save_page(session, rows.get(url), source, item, now)
 
 
 def _extract(page: FetchedPage, source: SourceConfig) -> Extracted:
@@ -440,38 +355,11 @@ def _meta_date(page: FetchedPage, key: str) -> date | None:
         return None
 
 
-def _save_page(
-    session: Session, row: PageRow | None, source: SourceConfig, seen: _Seen, now: datetime
-) -> None:
-    if row is None:
-        row = PageRow(url=seen.url, first_seen=now, last_changed=now)
-        session.add(row)
-    if row.content_hash != seen.digest:
-        row.last_changed = now
-    row.source, row.role, row.content_hash = source.name, seen.role, seen.digest
-    row.last_fetched, row.parse_error, row.outcome_count = now, None, seen.outcomes
-    row.published = seen.published or row.published
-
-
 def _page_date(page: FetchedPage) -> date | None:
     """An article's own date: from its feed entry, else from its machine-readable marks."""
     if page.role != "article":
         return None
     return _meta_date(page, "published") or published_hint(page.body)
-
-
-def _remember_error(
-    db: Database, source: SourceConfig, page: FetchedPage, now: datetime, error: str
-) -> None:
-    """Keep the failed page known (so it is not refetched every pass) with its error."""
-    with db.transaction() as session:
-        row = session.scalar(select(PageRow).where(PageRow.url == page.url))
-        if row is None:
-            row = PageRow(url=page.url, first_seen=now, last_changed=now, last_fetched=now)
-            session.add(row)
-        row.source, row.role, row.parse_error = source.name, page.role, error[:2000]
-        row.content_hash = hashlib.sha256(page.body).hexdigest()
-        row.last_fetched = now
 
 
 def _queue(db: Database, config: Config, health: tuple[ChangeEvent, ...], now: datetime) -> int:
@@ -504,12 +392,11 @@ def deliver(db: Database, config: Config, now: datetime, *, dry_run: bool) -> li
 
 
 def _finish_run(db: Database, report: PassReport) -> None:
+    counts = {
+        s.name: {"pages": s.pages, "outcomes": s.outcomes, "entries": s.entries}
+        for s in report.sources
+    }
+    errors = [f"{s.name}: {e}" for s in report.sources for e in s.errors]
+    status = "ok" if report.exit_code == 0 else "degraded"
     with db.transaction() as session:
-        run = session.get_one(RunRow, report.run_id)
-        run.finished_at = utcnow()
-        run.status = "ok" if report.exit_code == 0 else "degraded"
-        run.counts = {
-            s.name: {"pages": s.pages, "outcomes": s.outcomes, "entries": s.entries}
-            for s in report.sources
-        }
-        run.errors = [f"{s.name}: {e}" for s in report.sources for e in s.errors]
+        runs.finish_run(session, report.run_id, utcnow(), status, counts, errors)

@@ -1,4 +1,5 @@
-"""Read-only views for the CLI: pass summaries, history, status, config and outbox listings."""
+"""What the CLI prints: pass summaries, history, status, config and outbox listings (formatting
+only; the queries are db/'s)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from alerts.channels import build_channel
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.extract import Extracted
 from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
 from crawler.sources import SourceConfig
-from db.changes import event_outcome
 from db.engine import Database
-from db.models import InspectionEventRow, OutboxRow, RunRow, SourceStateRow
+from db.queries import outbox_counts, queue_again, queued_alerts, stored_events
+from db.runs import RunRecord, recent_runs
+from db.sources import SourceState, all_states
 from scheduler.config import Config
 from scheduler.run import PassReport, utcnow
 
@@ -102,16 +102,10 @@ class OutcomeFilter:
 
 def outcome_rows(database: Database, wanted: OutcomeFilter) -> list[dict[str, Any]]:
     """Stored events as rows, oldest first, after the filter."""
-    query = select(InspectionEventRow)
-    if wanted.council:
-        query = query.where(InspectionEventRow.authority_code == _authority_code(wanted.council))
-    if wanted.kind:
-        query = query.where(InspectionEventRow.event_type == wanted.kind)
-    if wanted.status:
-        query = query.where(InspectionEventRow.status == wanted.status)
+    code = _authority_code(wanted.council) if wanted.council else None
     with database.transaction() as session:
-        outcomes = [(event_outcome(e), len(e.observations)) for e in session.scalars(query)]
-    rows = [_history_row(o, n) for o, n in outcomes if _keep(o, wanted)]
+        events = stored_events(session, code, wanted.kind, wanted.status)
+    rows = [_history_row(e.outcome, e.observations) for e in events if _keep(e.outcome, wanted)]
     return sorted(rows, key=lambda row: str(row["published"] or row["inspection_end"] or ""))
 
 
@@ -165,11 +159,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def status_data(database: Database) -> dict[str, Any]:
     with database.transaction() as session:
-        runs = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(5)).all()
-        states = session.scalars(select(SourceStateRow).order_by(SourceStateRow.name)).all()
-        counts = dict(
-            session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
-        )
+        runs = recent_runs(session, 5)
+        states = all_states(session)
+        counts = outbox_counts(session)
         return {
             "runs": [_run_json(r) for r in runs],
             "sources": [_source_json(s) for s in states],
@@ -181,7 +173,7 @@ def status_data(database: Database) -> dict[str, Any]:
         }
 
 
-def _run_json(run: RunRow) -> dict[str, Any]:
+def _run_json(run: RunRecord) -> dict[str, Any]:
     return {
         "id": run.id,
         "started_at": run.started_at.isoformat(),
@@ -191,7 +183,7 @@ def _run_json(run: RunRow) -> dict[str, Any]:
     }
 
 
-def _source_json(state: SourceStateRow) -> dict[str, Any]:
+def _source_json(state: SourceState) -> dict[str, Any]:
     return {
         "name": state.name,
         "kind": state.kind,
@@ -315,27 +307,19 @@ def send_sample(config: Config, name: str, dry_run: bool) -> tuple[str, bool]:
 
 def outbox(config: Config, state: str) -> str:
     with Database.open(config.database_url) as database, database.transaction() as session:
-        query = select(OutboxRow).order_by(OutboxRow.id)
-        if state != "all":
-            query = query.where(OutboxRow.status == state)
-        rows = session.scalars(query).all()
-        lines = [
-            f"{r.id:>5} {r.status:8} {r.channel:12} {r.event_type:18} attempts={r.attempts} "
-            f"{r.subject or ''}" + (f"  [{r.last_error}]" if r.last_error else "")
-            for r in rows
-        ]
+        rows = queued_alerts(session, None if state == "all" else state)
+    lines = [
+        f"{r.id:>5} {r.status:8} {r.channel:12} {r.event_type:18} attempts={r.attempts} "
+        f"{r.subject or ''}" + (f"  [{r.last_error}]" if r.last_error else "")
+        for r in rows
+    ]
     return "\n".join(lines) or "no alerts"
 
 
 def redeliver(config: Config, alert_id: int) -> str:
+    now = utcnow()
     with Database.open(config.database_url) as database, database.transaction() as session:
-        row = session.get(OutboxRow, alert_id)
-        if row is None:
-            raise ConfigError(f"no alert with id {alert_id}")
-        row.status, row.next_attempt_at, row.lease_until = (
-            "pending",
-            utcnow() - timedelta(seconds=1),
-            None,
-        )
-        row.created_at = utcnow()
+        found = queue_again(session, alert_id, now, now - timedelta(seconds=1))
+    if not found:
+        raise ConfigError(f"no alert with id {alert_id}")
     return f"alert {alert_id} queued again; the next run or serve tick delivers it"

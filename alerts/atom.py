@@ -6,21 +6,28 @@ import logging
 import os
 import tempfile
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from alerts.config import OUTCOME_EVENTS
 from db.engine import Database
-from db.models import ChangeRow
-from scheduler.config import Config
+from db.queries import DecidedChange, recent_changes
 
 logger = logging.getLogger(__name__)
 ATOM = "http://www.w3.org/2005/Atom"
 
 
-def atom_document(changes: list[ChangeRow], title: str, now: datetime) -> bytes:
+@dataclass(frozen=True)
+class AtomSettings:
+    """Where to write the Atom feed of outcome alerts after each pass (none by default)."""
+
+    path: str | None = None
+    title: str = "Ofsted children's services outcomes"
+    limit: int = 100
+
+
+def atom_document(changes: list[DecidedChange], title: str, now: datetime) -> bytes:
     """Newest first; each entry's id is the alert's stable key, so readers never show it twice."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -34,7 +41,7 @@ def atom_document(changes: list[ChangeRow], title: str, now: datetime) -> bytes:
     return document
 
 
-def _entry(change: ChangeRow) -> ET.Element:
+def _entry(change: DecidedChange) -> ET.Element:
     entry = ET.Element(f"{{{ATOM}}}entry")
     _text(entry, "title", change.subject)
     _text(entry, "id", f"urn:ofsted-watch:{change.key}")
@@ -55,19 +62,14 @@ def _stamp(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def write_feed(database: Database, config: Config, now: datetime) -> Path | None:
-    """Rewrite the feed file atomically, if the config names one."""
-    if not config.atom.path:
+def write_feed(database: Database, settings: AtomSettings, now: datetime) -> Path | None:
+    """Rewrite the feed file atomically, if the settings name one."""
+    if not settings.path:
         return None
     with database.transaction() as session:
-        query = (
-            select(ChangeRow)
-            .where(ChangeRow.type.in_(OUTCOME_EVENTS))
-            .order_by(ChangeRow.created_at.desc(), ChangeRow.id.desc())
-            .limit(config.atom.limit)
-        )
-        document = atom_document(list(session.scalars(query)), config.atom.title, now)
-    path = Path(config.atom.path).expanduser()
+        changes = recent_changes(session, OUTCOME_EVENTS, settings.limit)
+    document = atom_document(changes, settings.title, now)
+    path = Path(settings.path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
         handle.write(document)

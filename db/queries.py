@@ -1,0 +1,106 @@
+"""Read-only queries for the CLI and the Atom feed, and the one outbox change the CLI makes.
+
+Each returns frozen records, so that nothing outside db/ touches a session's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.records import InspectionOutcome
+from db.changes import event_outcome
+from db.models import ChangeRow, InspectionEventRow, OutboxRow
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An inspection event as its current outcome, and how many pages observed it."""
+
+    outcome: InspectionOutcome
+    observations: int
+
+
+def stored_events(
+    session: Session,
+    authority_code: str | None = None,
+    event_type: str | None = None,
+    status: str | None = None,
+) -> list[StoredEvent]:
+    query = select(InspectionEventRow)
+    if authority_code:
+        query = query.where(InspectionEventRow.authority_code == authority_code)
+    if event_type:
+        query = query.where(InspectionEventRow.event_type == event_type)
+    if status:
+        query = query.where(InspectionEventRow.status == status)
+    return [StoredEvent(event_outcome(e), len(e.observations)) for e in session.scalars(query)]
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Alerts by status: pending, sent, dead."""
+    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return {status: count for status, count in rows}
+
+
+@dataclass(frozen=True)
+class QueuedAlert:
+    """One outbox row as the CLI lists it."""
+
+    id: int
+    status: str
+    channel: str
+    event_type: str
+    attempts: int
+    subject: str | None
+    last_error: str | None
+
+
+def queued_alerts(session: Session, status: str | None = None) -> list[QueuedAlert]:
+    query = select(OutboxRow).order_by(OutboxRow.id)
+    if status is not None:
+        query = query.where(OutboxRow.status == status)
+    return [
+        QueuedAlert(r.id, r.status, r.channel, r.event_type, r.attempts, r.subject, r.last_error)
+        for r in session.scalars(query)
+    ]
+
+
+def queue_again(session: Session, alert_id: int, now: datetime, due: datetime) -> bool:
+    """Make one alert pending again, with its idempotency key; False when there is no such id."""
+    row = session.get(OutboxRow, alert_id)
+    if row is None:
+        return False
+    row.status, row.next_attempt_at, row.lease_until = "pending", due, None
+    row.created_at = now
+    return True
+
+
+@dataclass(frozen=True)
+class DecidedChange:
+    """One alert decision as the Atom feed shows it."""
+
+    key: str
+    type: str
+    subject: str
+    created_at: datetime
+    payload: dict[str, Any]
+
+
+def recent_changes(session: Session, types: Sequence[str], limit: int) -> list[DecidedChange]:
+    """The newest alert decisions of these types first."""
+    query = (
+        select(ChangeRow)
+        .where(ChangeRow.type.in_(list(types)))
+        .order_by(ChangeRow.created_at.desc(), ChangeRow.id.desc())
+        .limit(limit)
+    )
+    return [
+        DecidedChange(c.key, c.type, c.subject, c.created_at, c.payload)
+        for c in session.scalars(query)
+    ]
