@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OUTCOME_EVENTS = ("outcome.new", "outcome.changed", "outcome.confirmed", "coverage.mismatch")
-OPERATOR_EVENTS = ("source.failing", "source.recovered", "delivery.failed")
+from crawler.records import AlertType
+
+OUTCOME_EVENTS = (AlertType.NEW, AlertType.CHANGED, AlertType.CONFIRMED, AlertType.MISMATCH)
+OPERATOR_EVENTS = (AlertType.SOURCE_FAILING, AlertType.SOURCE_RECOVERED, AlertType.DELIVERY_FAILED)
 # Press-reported outcomes below this confidence are stored but not sent: the lowest confidence
 # at and above which the prose reader is right at least 97 % of the time on the tuning folds of
 # its labelled texts (`make eval`, bench/PROSE.md). Ofsted-confirmed outcomes always go out.

@@ -24,11 +24,12 @@ from alerts.digest import digest_event, next_digest
 from alerts.render import render
 from alerts.routing import channel_wants
 from crawler.authorities import AuthorityRegistry
-from crawler.records import ChangeEvent, DeliveryResult
+from crawler.records import AlertType, ChangeEvent, DeliveryResult
 from db.engine import Database
 from db.models import ChangeRow, DeliveryAttemptRow, OutboxRow
 
 logger = logging.getLogger(__name__)
+GONE = "410"  # the delivery result code of an endpoint that answered 410 Gone
 
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = 30.0
@@ -232,7 +233,7 @@ class Dispatcher:
             return
         row.last_error = result.error
         if result.permanent or now - row.created_at >= self.retry_window:
-            self._dead(session, row, now)
+            self._dead(session, row, now, gone=result.code == GONE)
             return
         row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts, result.retry_after))
         logger.warning(
@@ -244,16 +245,17 @@ class Dispatcher:
             result.error,
         )
 
-    def _dead(self, session: Session, row: OutboxRow, now: datetime) -> None:
-        """Dead-letter the row and tell the operators, through every other operator channel."""
+    def _dead(self, session: Session, row: OutboxRow, now: datetime, gone: bool = False) -> None:
+        """Dead-letter the row and tell the operators, through every other operator channel.
+
+        `gone`: the endpoint answered 410 Gone, so its other queued alerts die with it.
+        """
         row.status = "dead"
         logger.error("alert dead id=%d channel=%s error=%s", row.id, row.channel, row.last_error)
-        gone = [row]
-        if row.last_error and row.last_error.startswith("HTTP 410"):
-            gone += _disable(session, row.channel, now)
-        for dead in gone:
+        dead_rows = [row, *(_disable(session, row.channel, now) if gone else [])]
+        for dead in dead_rows:
             notice = ChangeEvent(
-                type="delivery.failed",
+                type=AlertType.DELIVERY_FAILED,
                 key=f"delivery.failed:{dead.id}",
                 timestamp=now,
                 source_name=dead.channel,

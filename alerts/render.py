@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
 from db.changes import comparable_pairs
 
 logger = logging.getLogger(__name__)
@@ -145,21 +145,21 @@ def subject(event: ChangeEvent) -> str:
     """A subject line that tells the story on its own."""
     if event.outcome is None:
         return _source_subject(event)
-    if event.type == "coverage.mismatch":
+    if event.type == AlertType.MISMATCH:
         return _mismatch_subject(event, event.outcome)
     story = _outcome_story(event, event.outcome)
-    if event.type == "outcome.confirmed":
+    if event.type == AlertType.CONFIRMED:
         return f"Ofsted confirms: {story}"
     return f"Ofsted: {story}"
 
 
 def _source_subject(event: ChangeEvent) -> str:
     name = event.source_name or "unknown source"
-    if event.type == "source.recovered":
+    if event.type == AlertType.SOURCE_RECOVERED:
         return f"Source recovered: {name}"
-    if event.type == "source.failing":
+    if event.type == AlertType.SOURCE_FAILING:
         return f"Source failing: {name}"
-    if event.type == "delivery.failed":
+    if event.type == AlertType.DELIVERY_FAILED:
         return f"Alert delivery failed: {name}"
     return f"Source event ({event.type}): {name}"
 
@@ -171,7 +171,7 @@ def _outcome_story(event: ChangeEvent, outcome: InspectionOutcome) -> str:
     if outcome.overall is None:
         return f"{council} children's services judged: {_judgement_summary(outcome)}"
     grade = grade_label(outcome.overall)
-    if event.type != "outcome.changed":
+    if event.type != AlertType.CHANGED:
         return f"{council} children's services rated {grade}"
     before, year = previous_grade(event)
     if before is None:
@@ -288,7 +288,7 @@ def judgement_rows(event: ChangeEvent) -> list[JudgementRow]:
     """One row per graded area: before and after, or for a mismatch, the page and Ofsted."""
     if event.outcome is None:
         return []
-    if event.type == "coverage.mismatch":
+    if event.type == AlertType.MISMATCH:
         claimed, official = mismatch_sides(event, event.outcome)
         return _rows(_grades(claimed), _grades(official), official.framework)
     before = _grades(event.previous)
@@ -298,7 +298,7 @@ def judgement_rows(event: ChangeEvent) -> list[JudgementRow]:
 
 
 def column_headings(event: ChangeEvent) -> tuple[str, str]:
-    if event.type == "coverage.mismatch":
+    if event.type == AlertType.MISMATCH:
         return "The page says", "Ofsted's report says"
     return "Before", "Now"
 
@@ -342,7 +342,7 @@ def summary_facts(event: ChangeEvent) -> list[tuple[str, str]]:
 def _row_fact(event_type: str, row: JudgementRow) -> str:
     if not row.changed or row.before == "–":
         return row.after
-    if event_type == "coverage.mismatch":
+    if event_type == AlertType.MISMATCH:
         return f"{row.after} (page said {row.before})"
     return f"{row.before} → {row.after}"
 
@@ -375,7 +375,7 @@ def view_model(event: ChangeEvent) -> dict[str, Any]:
 
 def _outcome_model(event: ChangeEvent, outcome: InspectionOutcome) -> dict[str, Any]:
     claimed = None
-    if event.type == "coverage.mismatch":
+    if event.type == AlertType.MISMATCH:
         page_side, _ = mismatch_sides(event, outcome)
         claimed = _headline_grade(page_side)
     return {

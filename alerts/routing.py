@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from alerts.config import ChannelConfig
-from crawler.records import ChangeEvent
+from crawler.records import AlertType, ChangeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,9 @@ def skip_reason(cfg: ChannelConfig, event: ChangeEvent, region: str | None) -> s
 
 def _operator_wants(cfg: ChannelConfig, event: ChangeEvent) -> bool:
     """Dead letters go to every operator channel: one that takes any source.* event."""
-    return event.type == "delivery.failed" and any(e.startswith("source.") for e in cfg.events)
+    return event.type == AlertType.DELIVERY_FAILED and any(
+        e.startswith("source.") for e in cfg.events
+    )
 
 
 def _region_matches(region: str | None, wanted: Iterable[str]) -> bool:

@@ -4,9 +4,10 @@ MonitorError
  ├── ConfigError           a config file, key or value is wrong (exit code 2)
  ├── FetchError            a source could not be fetched
  ├── ParseError            a page or PDF could not be read into outcomes
- ├── StorageError          the database refused or is unusable
- └── AlertDeliveryError    a channel could not deliver an alert
-      └── PermanentDeliveryError   retrying will not help (SMTP 5xx, HTTP 4xx)
+ └── StorageError          the database refused or is unusable
+
+A channel that cannot deliver does not raise: it returns a DeliveryResult with the error, its
+code and whether a retry can help (crawler/records.py), and the outbox decides.
 """
 
 from __future__ import annotations
@@ -30,16 +31,3 @@ class ParseError(MonitorError):
 
 class StorageError(MonitorError):
     """The database could not be opened, migrated or written."""
-
-
-class AlertDeliveryError(MonitorError):
-    """A channel failed to deliver; the alert stays queued for a retry."""
-
-    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None):
-        super().__init__(message)
-        self.code = code
-        self.retry_after = retry_after
-
-
-class PermanentDeliveryError(AlertDeliveryError):
-    """A channel refused the alert in a way that a retry cannot fix."""

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 EVENT_TYPES = (
@@ -32,16 +33,21 @@ GRADES = (
 )
 SEND_OUTCOMES = ("positive", "inconsistent", "widespread_failings", "wsoa", "no_wsoa")
 STATUSES = ("confirmed", "reported")
-ALERT_EVENT_TYPES = (
-    "outcome.new",
-    "outcome.changed",
-    "outcome.confirmed",
-    "coverage.mismatch",
-    "source.failing",
-    "source.recovered",
-    "delivery.failed",
-)
-PAGE_ROLES = ("search", "provider_page", "report", "listing", "article", "feed")
+
+
+class AlertType(StrEnum):
+    """Every kind of alert, named as in the webhook body's `type` (CONTRACTS §4)."""
+
+    NEW = "outcome.new"
+    CHANGED = "outcome.changed"
+    CONFIRMED = "outcome.confirmed"
+    MISMATCH = "coverage.mismatch"
+    SOURCE_FAILING = "source.failing"
+    SOURCE_RECOVERED = "source.recovered"
+    DELIVERY_FAILED = "delivery.failed"
+
+
+ALERT_EVENT_TYPES = tuple(t.value for t in AlertType)
 
 
 @dataclass(frozen=True)

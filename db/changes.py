@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crawler.authorities import AuthorityRegistry
-from crawler.records import ChangeEvent, InspectionOutcome, SourceRef, sort_judgements
+from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef, sort_judgements
 from db.history import event_date
 from db.models import InspectionEventRow, ObservationRow
 
@@ -57,13 +57,13 @@ def _event_changes(session: Session, event: InspectionEventRow, now: datetime) -
     changes: list[ChangeEvent] = []
     previous = previous_outcome(session, event)
     if not event.alerted:
-        kind = "outcome.changed" if grades_differ(event, previous) else "outcome.new"
+        kind = AlertType.CHANGED if grades_differ(event, previous) else AlertType.NEW
         changes.append(_change(kind, f"{kind}:{event.id}", event, previous, now))
         event.alerted = True
         event.confirmation_alerted = event.status == "confirmed"
     elif event.status == "confirmed" and not event.confirmation_alerted:
         key = f"outcome.confirmed:{event.id}"
-        changes.append(_change("outcome.confirmed", key, event, previous, now))
+        changes.append(_change(AlertType.CONFIRMED, key, event, previous, now))
         event.confirmation_alerted = True
     if event.status == "confirmed":
         changes.extend(_mismatches(event, previous, now))
@@ -88,7 +88,7 @@ def _mismatches(
             f"Ofsted says {_grades_text(official)}"
         )
         sources = [o for o in event.observations if o is observation or o.status == "confirmed"]
-        change = _change("coverage.mismatch", key, event, previous, now, sources)
+        change = _change(AlertType.MISMATCH, key, event, previous, now, sources)
         changes.append(replace(change, message=note, claim=claimed))
     return changes
 

@@ -248,7 +248,3 @@ def _state(event: InspectionEventRow) -> dict[str, Any]:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def event_state(event: InspectionEventRow) -> dict[str, Any]:
-    return _state(event)

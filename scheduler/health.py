@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from crawler.records import ChangeEvent
+from crawler.records import AlertType, ChangeEvent
 from crawler.sources import SourceConfig
 from db.sources import SourceState
 
@@ -85,11 +85,11 @@ def settle(
     )
     if state.consecutive_failures >= failing_after and not state.failing:
         state = replace(state, failing=True, last_alert_at=now)
-        return state, _health_event("source.failing", state, now, state.last_error)
+        return state, _health_event(AlertType.SOURCE_FAILING, state, now, state.last_error)
     if state.failing and state.last_alert_at and now - state.last_alert_at >= remind_every:
         state = replace(state, last_alert_at=now)
         note = f"still failing after {state.consecutive_failures} passes: {state.last_error}"
-        return state, _health_event("source.failing", state, now, note)
+        return state, _health_event(AlertType.SOURCE_FAILING, state, now, note)
     return state, None
 
 
@@ -99,7 +99,7 @@ def _succeeded(state: SourceState, now: datetime) -> tuple[SourceState, ChangeEv
         return state, None
     state = replace(state, failing=False, last_alert_at=now)
     message = "the source answers and parses again"
-    return state, _health_event("source.recovered", state, now, message)
+    return state, _health_event(AlertType.SOURCE_RECOVERED, state, now, message)
 
 
 def _health_event(kind: str, state: SourceState, now: datetime, message: str | None) -> ChangeEvent:

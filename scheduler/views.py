@@ -14,7 +14,7 @@ from alerts.channels import build_channel
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.extract import Extracted
-from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
 from crawler.sources import SourceConfig
 from db.engine import Database
 from db.queries import outbox_counts, queue_again, queued_alerts, stored_events
@@ -275,7 +275,7 @@ def sample_event() -> ChangeEvent:
         evidence=("This is a test alert from ofsted-watch; no inspection has changed.",),
     )
     return ChangeEvent(
-        type="outcome.changed",
+        type=AlertType.CHANGED,
         key=f"test:{now.isoformat()}",
         timestamp=now,
         outcome=outcome,
