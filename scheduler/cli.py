@@ -89,12 +89,14 @@ def run(ctx: click.Context, all_sources: bool, dry_run: bool) -> None:
     Example:
       ofsted-watch run --all
     """
-    from scheduler.run import run_pass
+    from scheduler.run import log_components, run_pass
 
     if dry_run:
         # The rendered messages are the point of a dry run: show them whatever the log level.
         logging.getLogger("alerts.channels").setLevel(logging.INFO)
-    report = run_pass(_config(ctx), all_sources=all_sources, dry_run=dry_run)
+    config = _config(ctx)
+    log_components(config)
+    report = run_pass(config, all_sources=all_sources, dry_run=dry_run)
     click.echo(views.pass_summary(report))
     sys.exit(report.exit_code)
 

@@ -64,6 +64,26 @@ class PassReport:
         return 1 if failed or undelivered else 0
 
 
+def log_components(config: Config) -> None:
+    """Say at start-up which sources and channels are on, and why any is off (Scrapy's habit)."""
+    for source in config.sources:
+        if source.enabled:
+            logger.info(
+                "source enabled name=%s kind=%s url=%s", source.name, source.kind, source.url
+            )
+        else:
+            logger.info("source disabled name=%s reason=%s", source.name, "enabled = false")
+    for channel in config.channels:
+        where = build_channel(channel).describe()
+        if config.alerts.dry_run:
+            reason = "[alerts] dry_run = true: rendered into the log, never sent"
+            logger.info("channel disabled name=%s to=%s reason=%s", channel.name, where, reason)
+        else:
+            logger.info("channel enabled name=%s kind=%s to=%s", channel.name, channel.kind, where)
+    if not config.channels:
+        logger.warning("no channels configured: alerts are stored but go to nobody")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 

@@ -11,7 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from crawler.errors import MonitorError
 from db.engine import Database
 from scheduler.config import Config
-from scheduler.run import deliver, run_pass, utcnow
+from scheduler.run import deliver, log_components, run_pass, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def serve_forever(config: Config, *, tick_seconds: int = 60) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logger.info("serve started sources=%d tick=%ds", len(config.sources), tick_seconds)
+    log_components(config)
     scheduler.start()
     database.close()
 

@@ -3,7 +3,9 @@ status exit codes a monitoring probe reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -20,7 +22,7 @@ from scheduler.config import Config, load_config
 from scheduler.demo import content
 from scheduler.demo.receivers import WebhookReceiver
 from scheduler.demo.sites import SiteServer
-from scheduler.run import PassReport, run_pass, utcnow
+from scheduler.run import PassReport, log_components, run_pass, utcnow
 
 STORIES = [
     content.Story("/news/a", "Pier repairs", date(2025, 3, 1), ("Repairs start soon.",)),
@@ -135,3 +137,22 @@ def test_status_exit_codes_follow_health(
     code, data = status()
     assert code == 2 and data["health"] == "failing"
     assert data["sources"][0]["failing"] is True  # type: ignore[index]
+
+
+def test_start_up_says_what_is_on_and_why_anything_is_off(
+    tmp_path: Path, site: SiteServer, ops: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path, "/news", site, ops)
+    off = dataclasses.replace(config.sources[0], name="paused", enabled=False)
+    config = dataclasses.replace(config, sources=(*config.sources, off))
+    with caplog.at_level(logging.INFO, logger="scheduler.run"):
+        log_components(config)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("source enabled name=newsroom kind=news") for line in lines)
+    assert "source disabled name=paused reason=enabled = false" in lines
+    assert any(line.startswith("channel enabled name=ops kind=webhook") for line in lines)
+    quiet = dataclasses.replace(config, alerts=dataclasses.replace(config.alerts, dry_run=True))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="scheduler.run"):
+        log_components(quiet)
+    assert any("channel disabled name=ops" in r.getMessage() for r in caplog.records)
