@@ -12,7 +12,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from crawler import crawl
+from crawler import launcher as crawl
 from db.engine import Database
 from scheduler.config import load_config
 from scheduler.demo import content

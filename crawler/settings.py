@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.crawl import CrawlJob
+    from crawler.spool import CrawlJob
 
 # 429 is left out on purpose: the caller honours Retry-After on the next pass instead.
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]

@@ -27,7 +27,7 @@ def _crawl(request: dict[str, Any]) -> int:
         os.dup2(log, fd)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    from crawler.crawl import child_main
+    from crawler.child import child_main
 
     try:
         return child_main(request["job"], request["out"])

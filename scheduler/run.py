@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from alerts.atom import write_feed
 from alerts.channels import build_channel
 from alerts.outbox import Delivered, Dispatcher, enqueue
-from crawler.crawl import CrawlFailure, CrawlJob, CrawlOutput, PageEntry, open_crawl
 from crawler.errors import MonitorError, StorageError
 from crawler.extract import Extracted, extract_document
+from crawler.launcher import CrawlOutput, open_crawl
 from crawler.parsers.html_text import published_hint
 from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome
 from crawler.sources import SourceConfig
+from crawler.spool import CrawlFailure, CrawlJob, PageEntry
 from db import pages, runs
 from db.changes import acknowledge, collect_changes
 from db.engine import Database

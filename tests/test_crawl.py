@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler import crawl
-from crawler.crawl import CrawlJob, CrawlResult, run_crawl
+from crawler import launcher as crawl
+from crawler.launcher import run_crawl
 from crawler.records import FetchedPage
 from crawler.settings import closespider_timeout, scrapy_settings
 from crawler.sources import SourceConfig
+from crawler.spool import CrawlJob, CrawlResult
 from scheduler.demo.sites import SiteServer
 
 ESSEX = "E10000012"  # Ofsted URN 80468

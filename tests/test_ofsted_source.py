@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl import CrawlJob, CrawlResult, run_crawl
+from crawler.launcher import run_crawl
 from crawler.sources import SourceConfig
 from crawler.spiders.ofsted import SEARCH_PATH
+from crawler.spool import CrawlJob, CrawlResult
 from db.engine import Database
 from scheduler.config import load_config, resolve_authorities
 from scheduler.demo import content

@@ -26,10 +26,10 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.crawl import CrawlFailure, CrawlJob, PageWriter
 from crawler.httpdates import parse_retry_after
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
+from crawler.spool import CrawlFailure, CrawlJob, PageWriter
 
 logger = logging.getLogger(__name__)
 

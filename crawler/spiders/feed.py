@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from scrapy.http import Request, Response
 
-from crawler.crawl import CrawlFailure
 from crawler.errors import ParseError
 from crawler.parsers.feed import parse_feed
 from crawler.spiders.base import SourceReader
+from crawler.spool import CrawlFailure
 
 logger = logging.getLogger(__name__)
 

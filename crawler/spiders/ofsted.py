@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from scrapy.http import Request, Response
 
 from crawler.authorities import Authority, AuthorityRegistry
-from crawler.crawl import CrawlFailure
 from crawler.parsers.provider_page import parse_provider_page, search_results
 from crawler.spiders.base import EXTRA, SourceReader
+from crawler.spool import CrawlFailure
 
 logger = logging.getLogger(__name__)
 

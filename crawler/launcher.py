@@ -1,9 +1,8 @@
-"""Run every source's spider in one child process under a hard deadline, and read back what it got.
+"""Run one crawl in a child process under a hard deadline, and hand back what it fetched.
 
-The parent never imports Scrapy. The child appends each response body to one spool file and a
-JSON line (with the body's offset) per response or failure as it goes, so whatever was fetched
-before a kill is kept. The parent reads the lines, then loads bodies one at a time: a pass over
-2,000 pages never holds them all in memory.
+The parent never imports Scrapy: the child is forked by the launcher (crawler/zygote.py, which
+imported Scrapy once) or, where there is no fork, spawned as `python -m crawler.child`. A child
+that overruns the deadline gets SIGTERM, then SIGKILL, to its whole process group.
 """
 
 from __future__ import annotations
@@ -22,187 +21,29 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from crawler.errors import FetchError
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
+from crawler.spool import (
+    BODIES_FILE,
+    CrawlFailure,
+    CrawlJob,
+    CrawlResult,
+    PageEntry,
+    read_output,
+    unknown_kind,
+)
 
 logger = logging.getLogger(__name__)
 
 CRAWLABLE_KINDS = ("ofsted", "news", "feed")
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
-PAGES_FILE = "pages.jsonl"
-BODIES_FILE = "bodies.bin"
-FAILURES_FILE = "failures.jsonl"
-STATS_FILE = "stats.jsonl"
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 FORK_CRAWLS = hasattr(os, "fork")  # crawls are forked by crawler/zygote.py where possible
-
-
-def _tupled(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: tuple(value) if isinstance(value, list) else value for key, value in row.items()}
-
-
-@dataclass(frozen=True)
-class CrawlJob:
-    """Everything the child needs for one crawl of several sources."""
-
-    sources: tuple[SourceConfig, ...]
-    skip_urls: frozenset[str]
-    cache_dir: str
-    user_agent: str
-    delay: float
-    timeout: float
-    max_bytes: int
-    deadline: float
-    obey_robots: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["sources"] = [asdict(s) for s in self.sources]
-        data["skip_urls"] = sorted(self.skip_urls)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CrawlJob:
-        # JSON turns tuples into lists; SourceConfig is frozen and hashable, so turn them back.
-        sources = tuple(SourceConfig(**_tupled(s)) for s in data["sources"])
-        return cls(**{**data, "sources": sources, "skip_urls": frozenset(data["skip_urls"])})
-
-
-@dataclass(frozen=True)
-class CrawlFailure:
-    """One URL of one source that could not be fetched, with what the server said if anything."""
-
-    source: str
-    url: str
-    message: str
-    status: int | None = None
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class CrawlResult:
-    """What one crawl produced: pages, failures, whether the deadline cut it short, requests."""
-
-    pages: tuple[FetchedPage, ...]
-    failures: tuple[CrawlFailure, ...]
-    timed_out: bool
-    requests: dict[str, int] = field(default_factory=dict)
-
-    def pages_for(self, source: str) -> list[FetchedPage]:
-        return [p for p in self.pages if p.source == source]
-
-
-@dataclass(frozen=True)
-class PageEntry:
-    """A fetched page as listed by the child: everything but the body, and where the body lies."""
-
-    page: FetchedPage  # with an empty body
-    offset: int
-    length: int
-
-    @property
-    def source(self) -> str:
-        return self.page.source
-
-    @property
-    def role(self) -> str:
-        return self.page.role
-
-
-class PageWriter:
-    """The child's side of the hand-over: bodies appended to one file, one flushed line each."""
-
-    def __init__(self, outdir: str | Path):
-        self.outdir = Path(outdir)
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, IO[str]] = {}
-        self._bodies = (self.outdir / BODIES_FILE).open("ab")
-
-    def _append(self, name: str, row: dict[str, Any]) -> None:
-        handle = self._files.get(name)
-        if handle is None:
-            handle = self._files[name] = (self.outdir / name).open("a", encoding="utf-8")
-        handle.write(json.dumps(row, sort_keys=True) + "\n")
-        handle.flush()
-
-    def page(self, page: FetchedPage) -> None:
-        offset = self._bodies.tell()
-        self._bodies.write(page.body)
-        # The body is on disk before its line, so a line never points past the end of the file.
-        self._bodies.flush()
-        row = {
-            "source": page.source,
-            "source_kind": page.source_kind,
-            "role": page.role,
-            "url": page.url,
-            "status": page.status,
-            "content_type": page.content_type,
-            "fetched_at": page.fetched_at.isoformat() if page.fetched_at else None,
-            "from_cache": page.from_cache,
-            "meta": dict(page.meta),
-            "offset": offset,
-            "length": len(page.body),
-        }
-        self._append(PAGES_FILE, row)
-
-    def failure(self, failure: CrawlFailure) -> None:
-        self._append(FAILURES_FILE, asdict(failure))
-
-    def stats(self, source: str, requests: int, reason: str) -> None:
-        self._append(STATS_FILE, {"source": source, "requests": requests, "reason": reason})
-
-    def close(self) -> None:
-        for handle in self._files.values():
-            handle.close()
-        self._files.clear()
-        self._bodies.close()
-
-
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                # A kill can cut the last line short; everything before it is intact.
-                logger.warning("crawl output line unreadable file=%s", path.name)
-
-
-def _entry_from_row(row: dict[str, Any]) -> PageEntry:
-    fetched = row.get("fetched_at")
-    page = FetchedPage(
-        source=row["source"],
-        source_kind=row["source_kind"],
-        role=row["role"],
-        url=row["url"],
-        status=int(row["status"]),
-        body=b"",
-        content_type=row.get("content_type", ""),
-        fetched_at=datetime.fromisoformat(fetched) if fetched else None,
-        from_cache=bool(row.get("from_cache")),
-        meta=tuple(sorted((row.get("meta") or {}).items())),
-    )
-    return PageEntry(page, int(row["offset"]), int(row["length"]))
-
-
-def read_output(outdir: str | Path) -> tuple[list[PageEntry], list[CrawlFailure], dict[str, Any]]:
-    """Page entries, failures and per-source stats rows that a child wrote to `outdir`."""
-    out = Path(outdir)
-    bodies = out / BODIES_FILE
-    size = bodies.stat().st_size if bodies.exists() else 0
-    entries = [_entry_from_row(row) for row in _rows(out / PAGES_FILE)]
-    complete = [e for e in entries if e.offset + e.length <= size]
-    failures = [CrawlFailure(**row) for row in _rows(out / FAILURES_FILE)]
-    stats = {row["source"]: row for row in _rows(out / STATS_FILE)}
-    return complete, failures, stats
 
 
 def _child_env() -> dict[str, str]:
@@ -354,7 +195,7 @@ def _stop(child: _Child) -> None:
 
 
 def _spawn_child(job_path: Path, outdir: Path, log_path: Path) -> _Child:
-    command = [sys.executable, "-m", "crawler.crawl", str(job_path), str(outdir)]
+    command = [sys.executable, "-m", "crawler.child", str(job_path), str(outdir)]
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             command,
@@ -401,10 +242,6 @@ def _wait_child(child: _Child, deadline: float) -> tuple[bool, int | None]:
     if code != 0:
         logger.warning("crawl child failed returncode=%s", code)
     return False, code
-
-
-def _unknown_kind(source: SourceConfig) -> CrawlFailure:
-    return CrawlFailure(source.name, source.url, f"unknown source kind {source.kind!r}")
 
 
 def _request_counts(
@@ -482,7 +319,7 @@ def open_crawl(job: CrawlJob) -> Iterator[CrawlOutput]:
     cannot be started; a source's troubles are failures.
     """
     crawlable = tuple(s for s in job.sources if s.kind in CRAWLABLE_KINDS)
-    unknown = [_unknown_kind(s) for s in job.sources if s.kind not in CRAWLABLE_KINDS]
+    unknown = [unknown_kind(s) for s in job.sources if s.kind not in CRAWLABLE_KINDS]
     if not crawlable:
         yield CrawlOutput.empty(unknown)
         return
@@ -528,40 +365,3 @@ def _open_bodies(outdir: Path) -> Iterator[IO[bytes] | None]:
         return
     with path.open("rb") as handle:
         yield handle
-
-
-def _reader_classes() -> dict[str, type[Any]]:
-    # Imported here so that Scrapy (and its reactor) only ever load in the child.
-    from crawler.spiders.feed import FeedReader
-    from crawler.spiders.news import NewsReader
-    from crawler.spiders.ofsted import OfstedReader
-
-    return {"ofsted": OfstedReader, "news": NewsReader, "feed": FeedReader}
-
-
-def child_main(job_path: str, outdir: str) -> int:
-    """The child: one CrawlerProcess running one spider for every source, writing to `outdir`."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.settings import scrapy_settings
-    from crawler.spiders.base import JobSpider
-
-    job = CrawlJob.from_json(json.loads(Path(job_path).read_text("utf-8")))
-    writer = PageWriter(outdir)
-    kinds = _reader_classes()
-    readers = []
-    for source in job.sources:
-        reader = kinds.get(source.kind)
-        if reader is None:
-            writer.failure(_unknown_kind(source))
-            continue
-        readers.append(reader(source, job, writer))
-    process = CrawlerProcess(scrapy_settings(job))
-    process.crawl(JobSpider, readers=readers, writer=writer)
-    process.start()
-    writer.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child_main(sys.argv[1], sys.argv[2]))
