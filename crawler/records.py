@@ -48,6 +48,23 @@ class AlertType(StrEnum):
 
 
 ALERT_EVENT_TYPES = tuple(t.value for t in AlertType)
+PROBLEM_KINDS = ("fetch", "parse", "storage", "refused", "health")
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """One thing that went wrong with a source in a pass, typed so that health, the run row and
+    `status --json` can tell a broken parser from a server that is down or a full disk."""
+
+    kind: str  # one of PROBLEM_KINDS
+    message: str
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.message}" if self.url else self.message
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"kind": self.kind, "url": self.url, "message": self.message}
 
 
 @dataclass(frozen=True)

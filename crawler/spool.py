@@ -66,6 +66,7 @@ class CrawlFailure:
     message: str
     status: int | None = None
     retry_after: float | None = None
+    kind: str = "fetch"  # a SourceProblem kind: fetch, parse or refused
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ class RunRecord:
     finished_at: datetime | None
     status: str
     counts: Mapping[str, Any]
-    errors: tuple[str, ...]
+    errors: tuple[Any, ...]  # problems as {source, kind, url, message}; older runs kept strings
 
 
 def start_run(session: Session, now: datetime) -> int:
@@ -40,11 +40,11 @@ def finish_run(
     finished_at: datetime,
     status: str,
     counts: Mapping[str, Any],
-    errors: Sequence[str],
+    errors: Sequence[Mapping[str, Any]],
 ) -> None:
     run = session.get_one(RunRow, run_id)
     run.finished_at, run.status = finished_at, status
-    run.counts, run.errors = dict(counts), list(errors)
+    run.counts, run.errors = dict(counts), [dict(e) for e in errors]
 
 
 def recent_runs(session: Session, limit: int) -> list[RunRecord]:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from crawler.records import AlertType, ChangeEvent
+from crawler.records import AlertType, ChangeEvent, SourceProblem
 from crawler.sources import SourceConfig
 from db.sources import SourceState
 
@@ -29,13 +29,18 @@ class SourceOutcome:
     name: str
     pages: int
     outcomes: int
-    errors: tuple[str, ...]
+    problems: tuple[SourceProblem, ...]
     retry_after: float | None = None
     entries: int | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.problems
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The problems as one line each, as operators read them."""
+        return tuple(str(p) for p in self.problems)
 
 
 def is_due(source: SourceConfig, state: SourceState, now: datetime) -> bool:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from alerts.atom import write_feed
 from alerts.channels import build_channel
 from alerts.outbox import Delivered, Dispatcher, enqueue
-from crawler.errors import MonitorError, StorageError
+from crawler.errors import ParseError, StorageError
 from crawler.extract import Extracted, extract_document
 from crawler.launcher import CrawlOutput, open_crawl
 from crawler.parsers.html_text import published_hint
-from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome
+from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome, SourceProblem
 from crawler.sources import SourceConfig
 from crawler.spool import CrawlFailure, CrawlJob, PageEntry
 from db import pages, runs
@@ -250,7 +250,7 @@ class _SourceStore:
         self.run_id, self.now = run_id, now
         self.known: dict[str, str] = {}
         self.seen: list[SeenPage] = []
-        self.errors: list[str] = []
+        self.problems: list[SourceProblem] = []
 
     def run(
         self,
@@ -260,7 +260,7 @@ class _SourceStore:
         alerts: AlertSettings,
     ) -> tuple[SourceOutcome, ChangeEvent | None]:
         """Store the source's pages; its outcome, and the health event if its state turned."""
-        self.errors = [f"{f.url}: {f.message}" for f in failures]
+        self.problems = [SourceProblem(f.kind, f.message, f.url) for f in failures]
         with self.db.transaction() as session:
             state = read_state(session, self.source.name, self.source.kind)
             baseline = force_baseline or not state.baseline_done
@@ -280,25 +280,34 @@ class _SourceStore:
             # Only its last_fetched is written; its date was stored when it was read.
             self.seen.append(SeenPage(page.url, page.role, digest, changed=False))
             return 0
-        try:
-            return self._read(page, digest, baseline)
-        except MonitorError as exc:
-            self.errors.append(f"{page.url}: {exc}")
-            with self.db.transaction() as session:
-                pages.remember_error(
-                    session, self.source.name, page.url, page.role, page.body, self.now, str(exc)
-                )
-            return 0
-
-    def _read(self, page: FetchedPage, digest: str, baseline: bool) -> int:
         if page.role not in PARSED_ROLES:
             # Listings, feeds and provider pages only lead to the pages that carry outcomes.
             self.seen.append(_seen(page, digest, changed=True))
             return 0
-        extracted = _extract(page, self.source)
+        try:
+            extracted = _extract(page, self.source)
+        except ParseError as exc:
+            self._unreadable(page, exc)
+            return 0
         if not extracted.outcomes:
             self.seen.append(_seen(page, digest, changed=True))
             return 0
+        try:
+            return self._store(page, digest, extracted, baseline)
+        except StorageError as exc:
+            # Not the page's fault: it is read again next pass, when the database may take it.
+            self.problems.append(SourceProblem("storage", str(exc), page.url))
+            return 0
+
+    def _unreadable(self, page: FetchedPage, exc: ParseError) -> None:
+        """Keep the page known with its parse error, so its source stays failing until it reads."""
+        self.problems.append(SourceProblem("parse", str(exc), page.url))
+        with self.db.transaction() as session:
+            pages.remember_error(
+                session, self.source.name, page.url, page.role, page.body, self.now, str(exc)
+            )
+
+    def _store(self, page: FetchedPage, digest: str, extracted: Extracted, baseline: bool) -> int:
         with self.db.transaction() as session:
             history = History(session, self.run_id, self.now)
             for outcome in extracted.outcomes:
@@ -320,24 +329,29 @@ class _SourceStore:
     ) -> tuple[SourceOutcome, ChangeEvent | None]:
         """The batch of quiet pages, the health checks and the source's state, in one
         transaction; if the batch cannot be written, the rest still is."""
-        for error in self.errors:
-            logger.warning("source error source=%s error=%s", self.source.name, error)
+        for problem in self.problems:
+            logger.warning(
+                "source problem source=%s kind=%s url=%s error=%s",
+                self.source.name, problem.kind, problem.url, problem.message,
+            )  # fmt: skip
         try:
             with self.db.transaction() as session:
                 pages.write_seen(session, self.source.name, self.seen, self.now)
                 return self._settle(session, tally, alerts)
-        except MonitorError as exc:
-            self.errors.append(f"could not store {len(self.seen)} page(s): {exc}")
+        except StorageError as exc:
+            message = f"could not store {len(self.seen)} page(s): {exc}"
+            self.problems.append(SourceProblem("storage", message))
             with self.db.transaction() as session:
                 return self._settle(session, tally, alerts)
 
     def _settle(
         self, session: Session, tally: _Tally, alerts: AlertSettings
     ) -> tuple[SourceOutcome, ChangeEvent | None]:
-        errors = self.errors + problems(session, self.source, tally.entries, self.now)
+        checks = problems(session, self.source, tally.entries, self.now)
+        found = self.problems + [SourceProblem("health", text) for text in checks]
         retry = max((f.retry_after or 0 for f in tally.failures), default=0) or None
         result = SourceOutcome(
-            self.source.name, tally.pages, tally.found, tuple(errors), retry, tally.entries
+            self.source.name, tally.pages, tally.found, tuple(found), retry, tally.entries
         )
         remind = timedelta(seconds=alerts.remind_seconds)
         state = read_state(session, self.source.name, self.source.kind)
@@ -417,7 +431,7 @@ def _finish_run(db: Database, report: PassReport) -> None:
         s.name: {"pages": s.pages, "outcomes": s.outcomes, "entries": s.entries}
         for s in report.sources
     }
-    errors = [f"{s.name}: {e}" for s in report.sources for e in s.errors]
+    errors = [{"source": s.name, **p.to_json()} for s in report.sources for p in s.problems]
     status = "ok" if report.exit_code == 0 else "degraded"
     with db.transaction() as session:
         runs.finish_run(session, report.run_id, utcnow(), status, counts, errors)

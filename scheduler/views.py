@@ -180,6 +180,8 @@ def _run_json(run: RunRecord) -> dict[str, Any]:
         "status": run.status,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "errors": len(run.errors),
+        # Typed problems (kind: fetch, parse, storage, refused or health) of this run's sources.
+        "problems": [e for e in run.errors if isinstance(e, dict)],
     }
 
 

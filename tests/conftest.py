@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from db.engine import Database
+from scheduler.demo.receivers import SmtpSink, WebhookReceiver
+from scheduler.demo.sites import SiteServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The signing secret of the shared webhook receiver (Standard Webhooks' whsec_ form).
+WEBHOOK_SECRET = "whsec_ZGVsaXZlcnktdGVzdHMtc2VjcmV0"
 PG_URL = os.environ.get(
     "OFSTED_WATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -78,3 +82,27 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database.open(database_url)
     yield db
     db.close()
+
+
+# --- real local servers, shared by every test module ---------------------------------------------
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    """An HTTP server on 127.0.0.1 that serves whatever the test puts on it."""
+    with SiteServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
+    with SmtpSink() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """An HTTP receiver that records every delivery and checks its signature (WEBHOOK_SECRET)."""
+    with WebhookReceiver(secret=WEBHOOK_SECRET) as server:
+        yield server

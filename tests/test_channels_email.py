@@ -25,12 +25,6 @@ USER, PASSWORD = "alerts", "s3cret-pass"
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
-        yield server
-
-
-@pytest.fixture
 def auth_sink() -> Iterator[SmtpSink]:
     with SmtpSink(username=USER, password=PASSWORD) as server:
         yield server
@@ -54,12 +48,12 @@ def channel_for(server: SmtpSink, **extra: object) -> EmailChannel:
     return channel
 
 
-def test_sends_multipart_alternative_with_text_and_html(sink: SmtpSink) -> None:
+def test_sends_multipart_alternative_with_text_and_html(smtp_sink: SmtpSink) -> None:
     event = outcome_event()
-    result = channel_for(sink).send(event, message_key="k-1")
+    result = channel_for(smtp_sink).send(event, message_key="k-1")
     assert result.ok and result.code == "250" and not result.dry_run
-    assert sink.wait_for(1)
-    mail = sink.received[0]
+    assert smtp_sink.wait_for(1)
+    mail = smtp_sink.received[0]
     msg = mail.message
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["Subject"] == render(event).subject
@@ -71,21 +65,21 @@ def test_sends_multipart_alternative_with_text_and_html(sink: SmtpSink) -> None:
     assert "<table" in html.get_content()
 
 
-def test_message_id_is_stable_for_the_same_key(sink: SmtpSink) -> None:
-    channel = channel_for(sink)
+def test_message_id_is_stable_for_the_same_key(smtp_sink: SmtpSink) -> None:
+    channel = channel_for(smtp_sink)
     for key in ("evt-42", "evt-42", "evt-43"):
         assert channel.send(outcome_event(), message_key=key).ok
-    assert sink.wait_for(3)
-    ids = [m["Message-ID"] for m in sink.messages]
+    assert smtp_sink.wait_for(3)
+    ids = [m["Message-ID"] for m in smtp_sink.messages]
     assert ids[0] == ids[1] == "<evt-42@ofsted-watch>"
     assert ids[2] == "<evt-43@ofsted-watch>"
 
 
-def test_scraped_text_arrives_escaped_in_the_html_part(sink: SmtpSink) -> None:
+def test_scraped_text_arrives_escaped_in_the_html_part(smtp_sink: SmtpSink) -> None:
     outcome = ilacs_outcome(evidence=("<script>steal()</script>",))
-    assert channel_for(sink).send(outcome_event(outcome=outcome), message_key="x").ok
-    assert sink.wait_for(1)
-    html = sink.messages[0].get_body(("html",))
+    assert channel_for(smtp_sink).send(outcome_event(outcome=outcome), message_key="x").ok
+    assert smtp_sink.wait_for(1)
+    html = smtp_sink.messages[0].get_body(("html",))
     assert html is not None
     body = html.get_content()
     assert "<script>" not in body and "&lt;script&gt;steal()&lt;/script&gt;" in body
@@ -111,22 +105,22 @@ def test_server_requiring_auth_refuses_anonymous_mail(auth_sink: SmtpSink) -> No
     assert not result.ok and result.code == "530" and result.permanent
 
 
-def test_550_recipient_refusal_is_permanent(sink: SmtpSink) -> None:
-    sink.fail_next("550 5.1.1 No such mailbox", stage="rcpt", times=2)
-    result = channel_for(sink).send(outcome_event(), message_key="r")
+def test_550_recipient_refusal_is_permanent(smtp_sink: SmtpSink) -> None:
+    smtp_sink.fail_next("550 5.1.1 No such mailbox", stage="rcpt", times=2)
+    result = channel_for(smtp_sink).send(outcome_event(), message_key="r")
     assert not result.ok and result.code == "550" and result.permanent
     assert result.error and "\n" not in result.error
 
 
-def test_451_is_transient_and_the_next_attempt_succeeds(sink: SmtpSink) -> None:
-    sink.fail_next("451 4.3.0 Try again later")
-    channel = channel_for(sink)
+def test_451_is_transient_and_the_next_attempt_succeeds(smtp_sink: SmtpSink) -> None:
+    smtp_sink.fail_next("451 4.3.0 Try again later")
+    channel = channel_for(smtp_sink)
     first = channel.send(outcome_event(), message_key="retry")
     assert not first.ok and first.code == "451" and not first.permanent
     second = channel.send(outcome_event(), message_key="retry")
     assert second.ok
-    assert sink.wait_for(1)
-    assert [m["Message-ID"] for m in sink.messages] == ["<retry@ofsted-watch>"]
+    assert smtp_sink.wait_for(1)
+    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<retry@ofsted-watch>"]
 
 
 def test_connection_refused_is_a_result_not_an_exception() -> None:
@@ -136,14 +130,14 @@ def test_connection_refused_is_a_result_not_an_exception() -> None:
     assert result.latency_ms >= 0
 
 
-def test_dry_run_renders_but_sends_nothing(sink: SmtpSink) -> None:
-    channel = channel_for(sink)
+def test_dry_run_renders_but_sends_nothing(smtp_sink: SmtpSink) -> None:
+    channel = channel_for(smtp_sink)
     dry = channel.send(outcome_event(), message_key="dry", dry_run=True)
     assert dry.ok and dry.dry_run
     # A real send afterwards is the only message: the dry run never reached the server.
     assert channel.send(outcome_event(), message_key="real").ok
-    assert sink.wait_for(1)
-    assert [m["Message-ID"] for m in sink.messages] == ["<real@ofsted-watch>"]
+    assert smtp_sink.wait_for(1)
+    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<real@ofsted-watch>"]
 
 
 @pytest.mark.parametrize(
@@ -211,8 +205,8 @@ def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     return server, ssl.create_default_context(cafile=str(cert_file))
 
 
-def tls_channel(sink: SmtpSink, client: ssl.SSLContext | None) -> EmailChannel:
-    host, port, security = parse_smtp_url(sink.url)
+def tls_channel(smtp_sink: SmtpSink, client: ssl.SSLContext | None) -> EmailChannel:
+    host, port, security = parse_smtp_url(smtp_sink.url)
     return EmailChannel(
         "tls",
         host=host,
@@ -230,28 +224,28 @@ def tls_channel(sink: SmtpSink, client: ssl.SSLContext | None) -> EmailChannel:
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
 def test_tls_modes_encrypt_and_log_in(tmp_path: Path, mode: str) -> None:
     server_ctx, client_ctx = self_signed(tmp_path)
-    with SmtpSink(username=USER, password=PASSWORD, tls=mode, tls_context=server_ctx) as sink:
-        result = tls_channel(sink, client_ctx).send(outcome_event(), message_key=mode)
+    with SmtpSink(username=USER, password=PASSWORD, tls=mode, tls_context=server_ctx) as smtp_sink:
+        result = tls_channel(smtp_sink, client_ctx).send(outcome_event(), message_key=mode)
         assert result.ok, result.error
-        assert sink.wait_for(1)
-        assert sink.received[0].encrypted and sink.received[0].login == USER
+        assert smtp_sink.wait_for(1)
+        assert smtp_sink.received[0].encrypted and smtp_sink.received[0].login == USER
 
 
 def test_untrusted_certificate_is_refused(tmp_path: Path) -> None:
     server_ctx, _ = self_signed(tmp_path)
-    with SmtpSink(tls="ssl", tls_context=server_ctx) as sink:
+    with SmtpSink(tls="ssl", tls_context=server_ctx) as smtp_sink:
         # The default context trusts only public CAs, so the self-signed server must fail.
-        result = tls_channel(sink, None).send(outcome_event(), message_key="untrusted")
+        result = tls_channel(smtp_sink, None).send(outcome_event(), message_key="untrusted")
         assert not result.ok and result.code == "tls"
-        assert sink.received == []
+        assert smtp_sink.received == []
 
 
 @pytest.mark.parametrize("areas", [1, 2])
-def test_long_subjects_arrive_exactly_as_rendered(sink: SmtpSink, areas: int) -> None:
+def test_long_subjects_arrive_exactly_as_rendered(smtp_sink: SmtpSink, areas: int) -> None:
     previous = ilacs_outcome(judgements={"leaders": "requires_improvement", "care_leavers": "good"})
     changed = {"leaders": "good", "care_leavers": "outstanding" if areas == 2 else "good"}
     event = outcome_event(outcome=ilacs_outcome(judgements=changed), previous=previous)
     expected = render(event).subject
     assert len(expected) > 78
-    assert channel_for(sink).send(event, message_key="long").ok and sink.wait_for(1)
-    assert sink.messages[0]["Subject"] == expected
+    assert channel_for(smtp_sink).send(event, message_key="long").ok and smtp_sink.wait_for(1)
+    assert smtp_sink.messages[0]["Subject"] == expected

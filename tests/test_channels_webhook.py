@@ -1,11 +1,10 @@
-"""WebhookChannel against a real local receiver, plus Standard Webhooks signing."""
+"""WebhookChannel against a real local webhook_receiver, plus Standard Webhooks signing."""
 
 from __future__ import annotations
 
 import base64
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -23,15 +22,10 @@ from alerts.render import render
 from alerts.webhooks import secret_key, sign, slack_body, standard_body, teams_body, verify
 from crawler.errors import ConfigError
 from scheduler.demo.receivers import Reply, WebhookReceiver, free_port
+from tests.conftest import WEBHOOK_SECRET
 from tests.test_render import ilacs_outcome, outcome_event, source_event
 
-SECRET = "whsec_" + base64.b64encode(b"a test key of thirty-two bytes!!").decode()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(secret=SECRET) as server:
-        yield server
+SECRET = WEBHOOK_SECRET
 
 
 def hook(
@@ -58,7 +52,7 @@ def test_signature_matches_the_standard_webhooks_reference_vector() -> None:
 
 def test_secret_without_prefix_is_used_as_raw_bytes() -> None:
     assert secret_key("plain-secret") == b"plain-secret"
-    assert secret_key(SECRET) == b"a test key of thirty-two bytes!!"
+    assert secret_key(SECRET) == base64.b64decode(SECRET.removeprefix("whsec_"))
     assert sign("plain-secret", "m", 1, b"{}") != sign(SECRET, "m", 1, b"{}")
 
 
@@ -78,12 +72,14 @@ def test_verify_rejects_tampering_and_stale_timestamps() -> None:
 # --- delivery --------------------------------------------------------------------------------
 
 
-def test_signed_standard_body_is_verified_by_the_receiver(receiver: WebhookReceiver) -> None:
+def test_signed_standard_body_is_verified_by_the_receiver(
+    webhook_receiver: WebhookReceiver,
+) -> None:
     event = outcome_event(previous=None)
-    result = hook(receiver.url).send(event, message_key="evt-7")
+    result = hook(webhook_receiver.url).send(event, message_key="evt-7")
     assert result.ok and result.code == "200"
-    assert receiver.wait_for(1)
-    request = receiver.requests[0]
+    assert webhook_receiver.wait_for(1)
+    request = webhook_receiver.requests[0]
     assert request.verified is True
     assert request.headers["webhook-id"] == "evt-7"
     assert request.headers["content-type"] == "application/json"
@@ -93,10 +89,12 @@ def test_signed_standard_body_is_verified_by_the_receiver(receiver: WebhookRecei
     assert request.json["data"]["outcome"]["ons_code"] == "E06000033"
 
 
-def test_wrong_secret_is_refused_by_the_receiver(receiver: WebhookReceiver) -> None:
-    result = hook(receiver.url, secret="whsec_d3Jvbmc=").send(outcome_event(), message_key="w")
+def test_wrong_secret_is_refused_by_the_receiver(webhook_receiver: WebhookReceiver) -> None:
+    result = hook(webhook_receiver.url, secret="whsec_d3Jvbmc=").send(
+        outcome_event(), message_key="w"
+    )
     assert not result.ok and result.code == "401" and result.permanent
-    assert receiver.requests[0].verified is False
+    assert webhook_receiver.requests[0].verified is False
 
 
 def test_no_secret_means_no_signature_header() -> None:
@@ -110,42 +108,44 @@ def test_no_secret_means_no_signature_header() -> None:
         }
 
 
-def test_retries_keep_the_same_webhook_id(receiver: WebhookReceiver) -> None:
-    receiver.script(500, 503, 200)
-    channel = hook(receiver.url)
+def test_retries_keep_the_same_webhook_id(webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(500, 503, 200)
+    channel = hook(webhook_receiver.url)
     results = [channel.send(outcome_event(), message_key="stable") for _ in range(3)]
     assert [r.ok for r in results] == [False, False, True]
     assert [r.code for r in results] == ["500", "503", "200"]
     assert not any(r.permanent for r in results)
-    assert receiver.wait_for(3)
-    assert {r.headers["webhook-id"] for r in receiver.requests} == {"stable"}
-    assert all(r.verified for r in receiver.requests)
+    assert webhook_receiver.wait_for(3)
+    assert {r.headers["webhook-id"] for r in webhook_receiver.requests} == {"stable"}
+    assert all(r.verified for r in webhook_receiver.requests)
 
 
 @pytest.mark.parametrize(
     ("status", "permanent"), [(404, True), (410, True), (400, True), (408, False), (502, False)]
 )
 def test_status_decides_whether_a_failure_is_permanent(
-    receiver: WebhookReceiver, status: int, permanent: bool
+    webhook_receiver: WebhookReceiver, status: int, permanent: bool
 ) -> None:
-    receiver.script(Reply(status, body=b"nope\nsecond line"))
-    result = hook(receiver.url).send(outcome_event(), message_key="p")
+    webhook_receiver.script(Reply(status, body=b"nope\nsecond line"))
+    result = hook(webhook_receiver.url).send(outcome_event(), message_key="p")
     assert not result.ok and result.code == str(status)
     assert result.permanent is permanent
     assert result.error and "\n" not in result.error and "nope" in result.error
 
 
-def test_429_retry_after_seconds(receiver: WebhookReceiver) -> None:
-    receiver.script(Reply(429, headers={"Retry-After": "120"}))
-    result = hook(receiver.url).send(outcome_event(), message_key="rl")
+def test_429_retry_after_seconds(webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(Reply(429, headers={"Retry-After": "120"}))
+    result = hook(webhook_receiver.url).send(outcome_event(), message_key="rl")
     assert not result.ok and not result.permanent
     assert result.code == "429" and result.retry_after == 120.0
 
 
-def test_503_retry_after_http_date(receiver: WebhookReceiver) -> None:
+def test_503_retry_after_http_date(webhook_receiver: WebhookReceiver) -> None:
     later = datetime.now(UTC) + timedelta(minutes=10)
-    receiver.script(Reply(503, headers={"Retry-After": format_datetime(later, usegmt=True)}))
-    result = hook(receiver.url).send(outcome_event(), message_key="rl")
+    webhook_receiver.script(
+        Reply(503, headers={"Retry-After": format_datetime(later, usegmt=True)})
+    )
+    result = hook(webhook_receiver.url).send(outcome_event(), message_key="rl")
     assert result.retry_after is not None
     assert 590 <= result.retry_after <= 600
 
@@ -160,10 +160,10 @@ def test_parse_retry_after_forms() -> None:
     assert http_status_is_permanent(410) and not http_status_is_permanent(429)
 
 
-def test_slow_receiver_gives_a_timeout_result(receiver: WebhookReceiver) -> None:
-    receiver.script(Reply(200, delay=30.0))
+def test_slow_receiver_gives_a_timeout_result(webhook_receiver: WebhookReceiver) -> None:
+    webhook_receiver.script(Reply(200, delay=30.0))
     started = time.perf_counter()
-    result = hook(receiver.url, timeout=0.3).send(outcome_event(), message_key="slow")
+    result = hook(webhook_receiver.url, timeout=0.3).send(outcome_event(), message_key="slow")
     assert time.perf_counter() - started < 10
     assert not result.ok and result.code == "timeout" and not result.permanent
 
@@ -173,24 +173,24 @@ def test_connection_refused_is_a_result() -> None:
     assert not result.ok and result.code == "connect" and not result.permanent
 
 
-def test_dry_run_sends_nothing(receiver: WebhookReceiver) -> None:
-    channel = hook(receiver.url)
+def test_dry_run_sends_nothing(webhook_receiver: WebhookReceiver) -> None:
+    channel = hook(webhook_receiver.url)
     dry = channel.send(outcome_event(), message_key="dry", dry_run=True)
     assert dry.ok and dry.dry_run
-    # The real send afterwards must be the receiver's first and only request.
+    # The real send afterwards must be the webhook_receiver's first and only request.
     assert channel.send(outcome_event(), message_key="real").ok
-    assert receiver.wait_for(1)
-    assert [r.headers["webhook-id"] for r in receiver.requests] == ["real"]
+    assert webhook_receiver.wait_for(1)
+    assert [r.headers["webhook-id"] for r in webhook_receiver.requests] == ["real"]
 
 
 # --- body shapes -----------------------------------------------------------------------------
 
 
-def test_slack_body_is_block_kit_with_escaped_text(receiver: WebhookReceiver) -> None:
+def test_slack_body_is_block_kit_with_escaped_text(webhook_receiver: WebhookReceiver) -> None:
     event = outcome_event(outcome=ilacs_outcome(local_authority="Essex <&>"))
-    assert hook(receiver.url, fmt="slack").send(event, message_key="sl").ok
-    assert receiver.wait_for(1)
-    body = receiver.requests[0].json
+    assert hook(webhook_receiver.url, fmt="slack").send(event, message_key="sl").ok
+    assert webhook_receiver.wait_for(1)
+    body = webhook_receiver.requests[0].json
     assert body == json.loads(json.dumps(slack_body(event, render(event))))
     header, section, context = body["blocks"]
     assert [header["type"], section["type"], context["type"]] == ["header", "section", "context"]
@@ -205,11 +205,13 @@ def test_slack_body_is_block_kit_with_escaped_text(receiver: WebhookReceiver) ->
     )
 
 
-def test_teams_body_is_an_adaptive_card_in_a_message_envelope(receiver: WebhookReceiver) -> None:
+def test_teams_body_is_an_adaptive_card_in_a_message_envelope(
+    webhook_receiver: WebhookReceiver,
+) -> None:
     event = outcome_event()
-    assert hook(receiver.url, fmt="teams").send(event, message_key="tm").ok
-    assert receiver.wait_for(1)
-    body = receiver.requests[0].json
+    assert hook(webhook_receiver.url, fmt="teams").send(event, message_key="tm").ok
+    assert webhook_receiver.wait_for(1)
+    body = webhook_receiver.requests[0].json
     assert body["type"] == "message"
     (attachment,) = body["attachments"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +22,9 @@ from scheduler.cli import cli
 from scheduler.config import Config, load_config
 from scheduler.demo.receivers import Reply, SmtpSink, WebhookReceiver
 from scheduler.run import deliver, utcnow
+from tests.conftest import WEBHOOK_SECRET
 
-SECRET = "whsec_ZGVsaXZlcnktdGVzdHMtc2VjcmV0"
+SECRET = WEBHOOK_SECRET
 
 
 def outcome_event(key: str = "outcome.new:1") -> ChangeEvent:
@@ -75,9 +75,8 @@ def later(minutes: float) -> datetime:
 
 
 @pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver(secret=SECRET) as receiver:
-        yield receiver
+def hook(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    return webhook_receiver
 
 
 def test_smtp_down_for_three_passes_then_up_delivers_exactly_once(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from crawler.launcher import run_crawl
 from crawler.sources import SourceConfig
@@ -34,12 +31,6 @@ THURROCK = ReportSpec(
     },
     overall="good",
 )
-
-
-@pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as server:
-        yield server
 
 
 def crawl(

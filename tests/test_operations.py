@@ -9,7 +9,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,26 +30,25 @@ STORIES = [
 
 
 @pytest.fixture
-def site() -> Iterator[SiteServer]:
-    with SiteServer() as server:
-        server.put("/news", content.council_listing(STORIES))
-        for story in STORIES:
-            server.put(story.path, content.council_article(story))
-        yield server
+def newsroom(site: SiteServer) -> SiteServer:
+    """The shared local site, serving a council newsroom's listing and stories."""
+    site.put("/news", content.council_listing(STORIES))
+    for story in STORIES:
+        site.put(story.path, content.council_article(story))
+    return site
 
 
 @pytest.fixture
-def ops() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
+def ops(webhook_receiver: WebhookReceiver) -> WebhookReceiver:
+    return webhook_receiver
 
 
-def make_config(tmp_path: Path, url: str, site: SiteServer, ops: WebhookReceiver) -> Config:
+def make_config(tmp_path: Path, url: str, newsroom: SiteServer, ops: WebhookReceiver) -> Config:
     path = tmp_path / "c.toml"
     path.write_text(
         f'[database]\nurl = "{url}"\n[crawl]\ndelay = 0\ncache_dir = "{tmp_path / "cache"}"\n'
         '[alerts]\nfailing_after = 2\nremind_every = "6h"\n'
-        f'[[source]]\nname = "newsroom"\nkind = "news"\nurl = "{site.url}/news"\nevery = "1h"\n'
+        f'[[source]]\nname = "newsroom"\nkind = "news"\nurl = "{newsroom.url}/news"\nevery = "1h"\n'
         f'[[channel]]\nname = "ops"\nkind = "webhook"\nurl = "{ops.url}/ops"\n'
         'events = ["source.failing", "source.recovered"]\n',
         encoding="utf-8",
@@ -59,16 +57,16 @@ def make_config(tmp_path: Path, url: str, site: SiteServer, ops: WebhookReceiver
 
 
 def test_a_listing_that_goes_empty_fails_loudly_then_recovers(
-    tmp_path: Path, database_url: str, site: SiteServer, ops: WebhookReceiver
+    tmp_path: Path, database_url: str, newsroom: SiteServer, ops: WebhookReceiver
 ) -> None:
-    config = make_config(tmp_path, database_url, site, ops)
+    config = make_config(tmp_path, database_url, newsroom, ops)
     database = Database.open(database_url)
 
     def run(hours: float) -> PassReport:
         return run_pass(config, database=database, now=utcnow() + timedelta(hours=hours))
 
     assert run(0).exit_code == 0
-    site.put("/news", "<html><body><main><p>Our news has moved.</p></main></body></html>")
+    newsroom.put("/news", "<html><body><main><p>Our news has moved.</p></main></body></html>")
     first, second = run(1.1), run(2.2)
     assert "list no items where the last passes averaged 2" in first.sources[0].errors[0]
     assert [d.event_type for d in (*first.deliveries, *second.deliveries)] == ["source.failing"]
@@ -76,50 +74,50 @@ def test_a_listing_that_goes_empty_fails_loudly_then_recovers(
     reminder = run(9)
     assert [d.event_type for d in reminder.deliveries] == ["source.failing"]
     assert "still failing after 4 passes" in ops.requests[-1].json["data"]["message"]
-    site.put("/news", content.council_listing(STORIES))
+    newsroom.put("/news", content.council_listing(STORIES))
     assert [d.event_type for d in run(10.5).deliveries] == ["source.recovered"]
     database.close()
 
 
 def test_429_with_retry_after_is_honoured(
-    tmp_path: Path, site: SiteServer, ops: WebhookReceiver
+    tmp_path: Path, newsroom: SiteServer, ops: WebhookReceiver
 ) -> None:
-    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", site, ops)
-    site.put("/news", b"slow down", status=429, headers={"Retry-After": "7200"})
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", newsroom, ops)
+    newsroom.put("/news", b"slow down", status=429, headers={"Retry-After": "7200"})
     database = Database.open(config.database_url)
     limited = run_pass(config, database=database)
     assert limited.exit_code == 1 and "HTTP 429" in limited.sources[0].errors[0]
-    site.put("/news", content.council_listing(STORIES))
-    hits = site.hits("/news")
+    newsroom.put("/news", content.council_listing(STORIES))
+    hits = newsroom.hits("/news")
     for hours in (1.1, 1.9):  # due by its schedule, but not before the server allowed
         later = run_pass(
             config, database=database, all_sources=True, now=utcnow() + timedelta(hours=hours)
         )
         assert later.sources == () and "newsroom" in later.skipped
-    assert site.hits("/news") == hits
+    assert newsroom.hits("/news") == hits
     after = run_pass(config, database=database, now=utcnow() + timedelta(hours=2.1))
-    assert after.exit_code == 0 and site.hits("/news") == hits + 1
+    assert after.exit_code == 0 and newsroom.hits("/news") == hits + 1
     database.close()
 
 
 def test_overlapping_runs_never_crawl_a_source_twice(
-    tmp_path: Path, database_url: str, site: SiteServer, ops: WebhookReceiver
+    tmp_path: Path, database_url: str, newsroom: SiteServer, ops: WebhookReceiver
 ) -> None:
-    config = make_config(tmp_path, database_url, site, ops)
+    config = make_config(tmp_path, database_url, newsroom, ops)
     Database.open(database_url).close()
-    site.put("/news", content.council_listing(STORIES), hang=3)  # a slow listing
+    newsroom.put("/news", content.council_listing(STORIES), hang=3)  # a slow listing
     script = Path(sys.executable).parent / "ofsted-watch"
     command = [str(script), "--config", config.path, "run"]
     runs = [subprocess.Popen(command, env=dict(os.environ)) for _ in range(2)]
     codes = sorted(proc.wait(timeout=120) for proc in runs)
     assert codes == [0, 0]
-    assert site.hits("/news") == 1
+    assert newsroom.hits("/news") == 1
 
 
 def test_status_exit_codes_follow_health(
-    tmp_path: Path, site: SiteServer, ops: WebhookReceiver
+    tmp_path: Path, newsroom: SiteServer, ops: WebhookReceiver
 ) -> None:
-    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", site, ops)
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", newsroom, ops)
     runner = CliRunner()
 
     def status() -> tuple[int, dict[str, object]]:
@@ -130,7 +128,7 @@ def test_status_exit_codes_follow_health(
     assert runner.invoke(cli, ["--config", config.path, "run"]).exit_code == 0
     code, data = status()
     assert code == 0 and data["health"] == "healthy"
-    site.put("/news", b"oops", status=500)
+    newsroom.put("/news", b"oops", status=500)
     assert runner.invoke(cli, ["--config", config.path, "run", "--all"]).exit_code == 1
     assert status()[0] == 1  # degraded: one failure
     assert runner.invoke(cli, ["--config", config.path, "run", "--all"]).exit_code == 1
@@ -140,9 +138,9 @@ def test_status_exit_codes_follow_health(
 
 
 def test_start_up_says_what_is_on_and_why_anything_is_off(
-    tmp_path: Path, site: SiteServer, ops: WebhookReceiver, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, newsroom: SiteServer, ops: WebhookReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = make_config(tmp_path, "/news", site, ops)
+    config = make_config(tmp_path, "/news", newsroom, ops)
     off = dataclasses.replace(config.sources[0], name="paused", enabled=False)
     config = dataclasses.replace(config, sources=(*config.sources, off))
     with caplog.at_level(logging.INFO, logger="scheduler.run"):

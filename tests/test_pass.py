@@ -20,6 +20,7 @@ from scheduler.demo.receivers import SmtpSink, WebhookReceiver
 from scheduler.demo.reportgen import ReportSpec, make_report_pdf
 from scheduler.demo.sites import SiteServer
 from scheduler.run import PassReport, run_pass
+from scheduler.views import status_data
 
 SECRET = "whsec_dGVzdC1zZWNyZXQtZm9yLXBhc3Nlcw=="
 SOUTHEND_URN = "80559"
@@ -276,10 +277,17 @@ def test_broken_pdf_and_dead_source_do_not_stop_the_others(world: World) -> None
     assert report.exit_code == 1
     assert any("/v1/file/999" in e for e in by_name["ofsted"].errors)
     assert by_name["echo"].errors
+    # Failures are typed: a report that does not read is a parse problem, a 500 a fetch problem.
+    assert ("parse", True) in {
+        (p.kind, "/v1/file/999" in (p.url or "")) for p in by_name["ofsted"].problems
+    }
+    assert {p.kind for p in by_name["echo"].problems} == {"fetch"}
     with world.database.transaction() as session:
         page = session.scalars(select(PageRow).where(PageRow.url.endswith("/v1/file/999"))).one()
         assert page.parse_error
     assert world.count(InspectionEventRow) == 1
+    problems = status_data(world.database)["runs"][0]["problems"]
+    assert {"source": "echo", "kind": "fetch"}.items() <= problems[-1].items()
 
 
 def test_failing_source_alerts_operators_once_then_recovers(world: World) -> None:

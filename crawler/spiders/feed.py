@@ -26,7 +26,8 @@ class FeedReader(SourceReader):
             entries = parse_feed(response.body, response.url)
         except ParseError as exc:
             self.record(response, entries=0)
-            self.writer.failure(CrawlFailure(self.source.name, response.url, str(exc)))
+            failure = CrawlFailure(self.source.name, response.url, str(exc), kind="parse")
+            self.writer.failure(failure)
             return
         self.record(response, entries=len(entries))
         fresh = [e for e in entries if self.is_new(e.url)][: self.source.max_articles]

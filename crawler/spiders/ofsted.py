@@ -117,4 +117,4 @@ class OfstedReader(SourceReader):
 
     def _loud(self, url: str, message: str) -> None:
         logger.warning("ofsted source=%s url=%s problem=%s", self.source.name, url, message)
-        self.writer.failure(CrawlFailure(self.source.name, url, message))
+        self.writer.failure(CrawlFailure(self.source.name, url, message, kind="parse"))
