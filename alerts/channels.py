@@ -24,7 +24,7 @@ import httpx
 
 from alerts.config import ChannelConfig
 from alerts.render import RenderedMessage, render
-from alerts.webhooks import build_body, sign
+from alerts.webhooks import FORMATS, build_body, sign
 from crawler.errors import ConfigError
 from crawler.httpdates import parse_retry_after
 from crawler.records import ChangeEvent, DeliveryResult
@@ -33,7 +33,18 @@ logger = logging.getLogger(__name__)
 UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
 
 USER_AGENT = "ofsted-watch/0.1"
-WEBHOOK_FORMATS = ("standard", "slack", "teams")
+# Keys every `[[channel]]` table may carry; each channel class adds its own (KEYS).
+COMMON_CHANNEL_KEYS = (
+    "name",
+    "kind",
+    "events",
+    "authorities",
+    "regions",
+    "min_confidence",
+    "timeout",
+    "digest",
+    "timezone",
+)
 _MSGID_UNSAFE = str.maketrans({c: "-" for c in ' \t\r\n<>@"\\()[],;'})
 
 
@@ -50,6 +61,11 @@ class Channel(ABC):
     """Base of every alert channel kind."""
 
     kind: ClassVar[str]
+    KEYS: ClassVar[tuple[str, ...]]  # the config keys only this kind takes
+
+    @classmethod
+    def all_keys(cls) -> tuple[str, ...]:
+        return (*COMMON_CHANNEL_KEYS, *cls.KEYS)
 
     def __init__(self, name: str):
         self.name = name
@@ -93,6 +109,7 @@ class EmailChannel(Channel):
     """Send each alert as a text-and-HTML email through an SMTP server."""
 
     kind = "email"
+    KEYS = ("smtp", "username", "password", "from", "to")
 
     def __init__(
         self,
@@ -263,6 +280,7 @@ class WebhookChannel(Channel):
     """POST each alert as signed JSON (Standard Webhooks, Slack or Teams format) to a URL."""
 
     kind = "webhook"
+    KEYS = ("url", "format", "secret", "headers")
 
     def __init__(
         self,
@@ -287,10 +305,8 @@ class WebhookChannel(Channel):
             raise ConfigError(f"channel {cfg.name}: a webhook channel needs url")
         if urlsplit(cfg.url).scheme not in ("http", "https"):
             raise ConfigError(f"channel {cfg.name}: url must start with https:// or http://")
-        if cfg.format not in WEBHOOK_FORMATS:
-            raise ConfigError(
-                f"channel {cfg.name}: format must be one of {', '.join(WEBHOOK_FORMATS)}"
-            )
+        if cfg.format not in FORMATS:
+            raise ConfigError(f"channel {cfg.name}: format must be one of {', '.join(FORMATS)}")
         return cls(
             cfg.name,
             url=cfg.url,

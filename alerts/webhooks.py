@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -181,10 +182,21 @@ def teams_body(event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
     }
 
 
-def build_body(fmt: str, event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
-    """The JSON body for a channel format: "standard", "slack" or "teams"."""
-    if fmt == "slack":
-        return slack_body(event, message)
-    if fmt == "teams":
-        return teams_body(event, message)
+def _standard(event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
     return standard_body(event)
+
+
+# The webhook formats: a `[[channel]] format` key names one.
+FORMATS: dict[str, Callable[[ChangeEvent, RenderedMessage], dict[str, Any]]] = {
+    "standard": _standard,
+    "slack": slack_body,
+    "teams": teams_body,
+}
+
+
+def build_body(fmt: str, event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
+    """The JSON body for a channel format; an unknown format is an error, never a fallback."""
+    try:
+        return FORMATS[fmt](event, message)
+    except KeyError:
+        raise ValueError(f"unknown webhook format {fmt!r}; formats: {', '.join(FORMATS)}") from None

@@ -13,7 +13,7 @@ from typing import Any
 from crawler.spool import CrawlJob, PageWriter, unknown_kind
 
 
-def _reader_classes() -> dict[str, type[Any]]:
+def reader_classes() -> dict[str, type[Any]]:
     # Imported here so that Scrapy (and its reactor) only ever load in the child.
     from crawler.spiders.feed import FeedReader
     from crawler.spiders.news import NewsReader
@@ -31,7 +31,7 @@ def child_main(job_path: str, outdir: str) -> int:
 
     job = CrawlJob.from_json(json.loads(Path(job_path).read_text("utf-8")))
     writer = PageWriter(outdir)
-    kinds = _reader_classes()
+    kinds = reader_classes()
     readers = []
     for source in job.sources:
         reader = kinds.get(source.kind)

@@ -27,7 +27,7 @@ from typing import IO, Any, Protocol
 
 from crawler.errors import FetchError
 from crawler.records import FetchedPage
-from crawler.sources import SourceConfig
+from crawler.sources import SOURCE_KINDS, SourceConfig
 from crawler.spool import (
     BODIES_FILE,
     CrawlFailure,
@@ -40,7 +40,7 @@ from crawler.spool import (
 
 logger = logging.getLogger(__name__)
 
-CRAWLABLE_KINDS = ("ofsted", "news", "feed")
+CRAWLABLE_KINDS = tuple(SOURCE_KINDS)
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 FORK_CRAWLS = hasattr(os, "fork")  # crawls are forked by crawler/zygote.py where possible

@@ -1,13 +1,46 @@
-"""Source kinds and the settings of one configured source."""
+"""Source kinds (the SOURCE_KINDS registry, each with the config keys it takes) and the settings
+of one configured source."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SOURCE_KINDS = {
-    "ofsted": "Ofsted's reports site: the watched councils' provider pages and report PDFs.",
-    "news": "A news listing page (a council newsroom or a paper) and the articles it links to.",
-    "feed": "An RSS or Atom feed and the articles its entries link to.",
+# Keys every `[[source]]` table may carry; each kind adds its own.
+COMMON_SOURCE_KEYS = (
+    "name",
+    "kind",
+    "url",
+    "authorities",
+    "every",
+    "cron",
+    "max_articles",
+    "recheck_days",
+    "enabled",
+    "silence_days",
+)
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of source: what it reads, and the config keys only it takes."""
+
+    summary: str
+    keys: tuple[str, ...] = ()
+
+    @property
+    def all_keys(self) -> tuple[str, ...]:
+        return (*COMMON_SOURCE_KEYS, *self.keys)
+
+
+SOURCE_KINDS: dict[str, SourceKind] = {
+    "ofsted": SourceKind(
+        "Ofsted's reports site: the watched councils' provider pages and report PDFs.",
+        keys=("discover",),
+    ),
+    "news": SourceKind(
+        "A news listing page (a council newsroom or a paper) and the articles it links to."
+    ),
+    "feed": SourceKind("An RSS or Atom feed and the articles its entries link to."),
 }
 
 

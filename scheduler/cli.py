@@ -299,8 +299,9 @@ def sources() -> None:
     """
     from crawler.sources import SOURCE_KINDS
 
-    for kind, text in SOURCE_KINDS.items():
-        click.echo(f"{kind:8} {text}")
+    for kind, spec in SOURCE_KINDS.items():
+        click.echo(f"{kind:8} {spec.summary}")
+        click.echo(f"{'':8} keys: {', '.join(spec.all_keys)}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -315,6 +316,7 @@ def channels() -> None:
 
     for kind, cls in CHANNELS.items():
         click.echo(f"{kind:8} {(cls.__doc__ or '').strip().splitlines()[0]}")
+        click.echo(f"{'':8} keys: {', '.join(cls.all_keys())}")
 
 
 @cli.group(context_settings=CONTEXT)

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from alerts.atom import AtomSettings
+from alerts.channels import CHANNELS
 from alerts.config import DEFAULT_MIN_CONFIDENCE, OUTCOME_EVENTS, ChannelConfig
 from alerts.digest import check_digest
+from alerts.webhooks import FORMATS
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.records import ALERT_EVENT_TYPES
@@ -25,8 +27,6 @@ from crawler.sources import SOURCE_KINDS, SourceConfig
 
 DEFAULT_CONFIG_NAME = "ofsted-watch.toml"
 DEFAULT_USER_AGENT = "ofsted-watch/0.1 (+https://github.com/ofsted-watch/ofsted-watch)"
-CHANNEL_KINDS = ("email", "webhook")
-WEBHOOK_FORMATS = ("standard", "slack", "teams")
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -160,39 +160,6 @@ _CRAWL_KEYS = (
     "cache_dir",
 )
 _ALERT_KEYS = ("retry_hours", "dry_run", "failing_after", "lease", "remind_every")
-_SOURCE_KEYS = (
-    "name",
-    "kind",
-    "url",
-    "authorities",
-    "every",
-    "cron",
-    "max_articles",
-    "recheck_days",
-    "enabled",
-    "discover",
-    "silence_days",
-)
-_CHANNEL_KEYS = (
-    "name",
-    "kind",
-    "events",
-    "authorities",
-    "regions",
-    "min_confidence",
-    "smtp",
-    "username",
-    "password",
-    "from",
-    "to",
-    "timeout",
-    "url",
-    "format",
-    "secret",
-    "headers",
-    "digest",
-    "timezone",
-)
 
 
 def _check_keys(
@@ -389,10 +356,10 @@ def _url(value: str, label: str, schemes: tuple[str, ...] = ("http", "https")) -
 
 
 def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
-    _check_keys(t, _SOURCE_KEYS, where, "source", i)
     kind = _choice(
         _required(t, "kind", where, "source", i), list(SOURCE_KINDS), where("source", i, "kind")
     )
+    _check_keys(t, SOURCE_KINDS[kind].all_keys, where, "source", i)
     names = _list(t, "authorities", where, "source", i)
     if kind == "ofsted" and not names:
         raise ConfigError(f"{where('source', i, None)}: an ofsted source needs 'authorities'")
@@ -405,12 +372,19 @@ def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
         authorities=resolve_authorities(names, where("source", i, "authorities")),
         every_seconds=None if "cron" in t else int(_duration(t, "every", where, "source", i, 3600)),
         cron=_cron(t, where, i),
-        max_articles=int(t.get("max_articles", 50)),
-        recheck_days=int(t.get("recheck_days", 3)),
+        max_articles=_whole(t, "max_articles", where, "source", i, 50),
+        recheck_days=_whole(t, "recheck_days", where, "source", i, 3),
         enabled=_bool(t, "enabled", where, "source", i, True),
         discover=_bool(t, "discover", where, "source", i, False),
         silence_days=_silence_days(t, kind, where, i),
     )
+
+
+def _whole(t: Mapping[str, Any], key: str, where: _Where, table: str, i: int, default: int) -> int:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where(table, i, key)}: must be a whole number of at least 1")
+    return value
 
 
 def _silence_days(t: Mapping[str, Any], kind: str, where: _Where, i: int) -> int | None:
@@ -454,10 +428,10 @@ def read_secret(value: str | None, label: str, env: Mapping[str, str]) -> str | 
 
 
 def _channel(t: Mapping[str, Any], i: int, where: _Where, env: Mapping[str, str]) -> ChannelConfig:
-    _check_keys(t, _CHANNEL_KEYS, where, "channel", i)
     kind = _choice(
-        _required(t, "kind", where, "channel", i), CHANNEL_KINDS, where("channel", i, "kind")
+        _required(t, "kind", where, "channel", i), list(CHANNELS), where("channel", i, "kind")
     )
+    _check_keys(t, CHANNELS[kind].all_keys(), where, "channel", i)
     events = _list(t, "events", where, "channel", i) or list(OUTCOME_EVENTS)
     for event in events:
         _choice(event, ALERT_EVENT_TYPES, where("channel", i, "events"))
@@ -513,7 +487,7 @@ def _email_fields(
 def _webhook_fields(
     base: ChannelConfig, t: Mapping[str, Any], i: int, where: _Where, env: Mapping[str, str]
 ) -> ChannelConfig:
-    fmt = _choice(str(t.get("format", "standard")), WEBHOOK_FORMATS, where("channel", i, "format"))
+    fmt = _choice(str(t.get("format", "standard")), list(FORMATS), where("channel", i, "format"))
     headers = t.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise ConfigError(f"{where('channel', i, 'headers')}: must be a table of strings")

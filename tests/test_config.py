@@ -167,3 +167,39 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_duration() -> None:
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+# --- each kind declares its own keys -------------------------------------------------------------
+
+
+def test_a_kinds_own_key_is_refused_on_another_kind(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace('every = "30m"', 'every = "30m"\ndiscover = true')
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), ENV)
+    message = str(err.value)
+    assert "source[1].discover: unknown key; valid keys:" in message
+    assert "discover" not in message.split("valid keys:")[1]
+    channel = CONTRACT_EXAMPLE.replace('format = "standard"', 'format = "standard"\nto = ["a@b"]')
+    with pytest.raises(ConfigError, match=r"channel\[1\]\.to: unknown key"):
+        load_config(write(tmp_path, channel), ENV)
+
+
+@pytest.mark.parametrize("value", ['"lots"', "0", "true", "2.5"])
+def test_whole_numbers_are_checked_with_the_key(tmp_path: Path, value: str) -> None:
+    text = CONTRACT_EXAMPLE.replace('every = "30m"', f'every = "30m"\nmax_articles = {value}')
+    with pytest.raises(ConfigError, match=r"source\[1\]\.max_articles: must be a whole number"):
+        load_config(write(tmp_path, text), ENV)
+
+
+def test_every_declared_key_is_documented_and_every_kind_can_be_crawled() -> None:
+    from alerts.channels import CHANNELS
+    from alerts.webhooks import FORMATS
+    from crawler.child import reader_classes
+    from crawler.sources import SOURCE_KINDS
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    keys = {k for spec in SOURCE_KINDS.values() for k in spec.all_keys}
+    keys |= {k for cls in CHANNELS.values() for k in cls.all_keys()}
+    assert not {k for k in keys if f"`{k}`" not in readme}
+    assert all(f"`{kind}`" in readme for kind in [*SOURCE_KINDS, *CHANNELS, *FORMATS])
+    assert set(reader_classes()) == set(SOURCE_KINDS)
