@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from crawler.parsers.provider_page import (
     parse_label_date,
     parse_provider_page,
@@ -73,6 +75,37 @@ def test_label_date_forms() -> None:
     assert parse_label_date("Children's services inspection, PDF - 5 Sep 2019") == date(2019, 9, 5)
     assert parse_label_date("Monitoring visit, PDF \u2013 02 February 2021") == date(2021, 2, 2)
     assert parse_label_date("no date here") is None
+
+
+@pytest.mark.parametrize(
+    ("label", "day"),
+    [
+        ("Area SEND full inspection, pdf - 15 July 2024", date(2024, 7, 15)),
+        ("Children's services inspection as pdf - 14 february 2014", date(2014, 2, 14)),
+        ("Focused visit, Pdf - 3 MARCH 2022", date(2022, 3, 3)),
+        ("Monitoring visit as PDF \u2013 28 Nov 2019", date(2019, 11, 28)),
+        ("Joint targeted area inspection, html - 9 may 2023", date(2023, 5, 9)),
+    ],
+)
+def test_label_dates_in_every_case_and_form(label: str, day: date) -> None:
+    assert parse_label_date(label) == day
+
+
+def test_real_anchor_markup_gives_each_report_its_date() -> None:
+    html = """<html><body><h1>Southend-on-Sea City Council</h1><ul>
+    <li><a class="publication-link" href="https://files.ofsted.gov.uk/v1/file/50260111"
+    target="_blank">Area SEND full inspection<span class="nonvisual">Area SEND full inspection,
+    pdf - 15 July 2024</span></a></li>
+    <li><a class="publication-link" href="https://files.ofsted.gov.uk/v1/file/2345678"
+    target="_blank">Children's services inspection<span class="nonvisual">Children's services
+    inspection as pdf - 14 february 2014</span></a></li></ul></body></html>"""
+    pubs = parse_provider_page(html, BASE)
+    assert [(p.url.split("/")[-1], p.published) for p in pubs] == [
+        ("50260111", date(2024, 7, 15)),
+        ("2345678", date(2014, 2, 14)),
+    ]
+    assert all(p.url.startswith("https://files.ofsted.gov.uk/") for p in pubs)
+    assert pubs[0].event_type == "send_inspection"
 
 
 def test_provider_name_is_heading_text() -> None:

@@ -18,14 +18,18 @@ from crawler.vocabulary import publication_kind
 
 logger = logging.getLogger(__name__)
 
-_LABEL_DATE = re.compile(r",\s*(?:PDF|HTML|DOCX?)\b[^-–]*[-–]\s*(\d{1,2}\s+[A-Za-z]+\.?\s+\d{4})")
+# Labels read "Area SEND full inspection, pdf - 15 July 2024" or, on older pages,
+# "Children's services inspection as pdf - 14 february 2014", in any case.
+_LABEL_DATE = re.compile(
+    r"(?:,|\s+as)\s*(?:PDF|HTML|DOCX?)\b[^-–]*[-–]\s*(\d{1,2}\s+[A-Za-z]+\.?\s+\d{4})", re.I
+)
 _FILE_PATH = re.compile(r"/v1/file/\d+")
 _PROVIDER_PATH = re.compile(r"/provider/44/(\d+)")
 _DATE_FORMATS = ("%d %B %Y", "%d %b %Y")
 
 
 def parse_label_date(label: str) -> date | None:
-    """The date after ', PDF - ' in a publication label, or None when there is none."""
+    """The date after ', pdf - ' or ' as pdf - ' in a publication label (any case), or None."""
     match = _LABEL_DATE.search(label)
     if not match:
         return None
