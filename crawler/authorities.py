@@ -17,7 +17,8 @@ from importlib import resources
 from crawler.vocabulary import squash
 
 _PREFIXES = re.compile(
-    r"^(the )?(london borough of |royal borough of |city of |borough of |council of the )+"
+    r"^(the )?(london borough of |royal borough of |metropolitan borough of |county borough of "
+    r"|city and county of |county of |city of |borough of |council of the )+"
 )
 _SUFFIXES = re.compile(
     r"( (metropolitan|city|county|borough|district|unitary|town))*"

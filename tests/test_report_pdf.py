@@ -450,3 +450,23 @@ def test_cheap_page_text_agrees_with_full_extraction(kind: str) -> None:
     for index in range(len(source)):
         hint = source.hint(index)
         assert hint == squash(reader.pages[index].extract_text())
+
+
+@pytest.mark.parametrize(
+    ("printed", "council"),
+    [
+        ("Metropolitan Borough of Barnsley Council", "Barnsley"),
+        ("The Metropolitan Borough of Wirral", "Wirral"),
+        ("Royal Borough of Greenwich", "Greenwich"),
+        ("City of Wolverhampton Council", "Wolverhampton"),
+        ("Leeds City Council", "Leeds"),
+        ("Council of the Isles of Scilly", "Isles of Scilly"),
+        ("City and County of Bristol", "City of Bristol"),
+        ("County of Herefordshire", "Herefordshire"),
+        ("Kingston upon Hull City Council", "Kingston upon Hull"),
+        ("Telford & Wrekin Council", "Telford and Wrekin"),
+    ],
+)
+def test_every_printed_form_of_a_council_name_resolves(printed: str, council: str) -> None:
+    authority = AuthorityRegistry.load().resolve(printed)
+    assert authority is not None and authority.short_name == council
