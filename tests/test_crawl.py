@@ -80,6 +80,13 @@ def feed_site() -> Iterator[SiteServer]:
         yield site
 
 
+@pytest.fixture
+def open_news_site(news_site: SiteServer) -> SiteServer:
+    """The same newsroom, listing only the stories its robots.txt lets us read."""
+    news_site.put("/news", listing_page().replace('<a href="/news/private-briefing">', "<a>"))
+    return news_site
+
+
 def make_job(
     tmp_path: Path, *sources: SourceConfig, skip: frozenset[str] = frozenset(), **options: float
 ) -> CrawlJob:
@@ -138,7 +145,12 @@ def test_all_kinds_in_one_run_then_revalidate(
     sources = three_sources(ofsted_site, news_site, feed_site)
     first = run_crawl(make_job(tmp_path, *sources))
 
-    assert first.failures == () and not first.timed_out
+    # robots.txt refuses one article: a typed failure that names the refusing host, and the
+    # page is never fetched.
+    (refusal,) = first.failures
+    assert refusal.kind == "refused" and refusal.url.endswith("/news/private-briefing")
+    assert f"refused by {news_site.url}/robots.txt" in refusal.message
+    assert not first.timed_out
     reports = by_role(first, "ofsted", "report")
     assert sorted(p.url for p in reports) == [
         ofsted_site.url + "/v1/file/1001",
@@ -167,7 +179,7 @@ def test_all_kinds_in_one_run_then_revalidate(
     known = frozenset(p.url for p in first.pages if p.role in ("report", "article"))
     second = run_crawl(make_job(tmp_path, *sources, skip=known))
 
-    assert second.failures == ()
+    assert [f.kind for f in second.failures] == ["refused"]  # refused again: still failing
     assert {(p.source, p.role, p.from_cache) for p in second.pages} == {
         ("ofsted", "provider_page", True),
         ("council-news", "listing", True),
@@ -201,7 +213,7 @@ def closed_port() -> int:
 
 
 def test_failures_are_reported_while_other_sources_still_work(
-    tmp_path: Path, news_site: SiteServer
+    tmp_path: Path, open_news_site: SiteServer
 ) -> None:
     with SiteServer() as bad:
         bad.put("/robots.txt", ALLOW_ALL, content_type="text/plain")
@@ -210,7 +222,7 @@ def test_failures_are_reported_while_other_sources_still_work(
         bad.put("/huge", noise(200_000))  # too big on the wire
         bad.put("/bomb", b"<html>" + b" " * 200_000 + b"</html>")  # small gzipped, big inflated
         sources = [
-            SourceConfig("good", "news", news_site.url + "/news"),
+            SourceConfig("good", "news", open_news_site.url + "/news"),
             SourceConfig("broken", "news", bad.url + "/broken"),
             SourceConfig("refused", "feed", f"http://127.0.0.1:{closed_port()}/feed"),
             SourceConfig("busy", "feed", bad.url + "/busy.xml"),
@@ -234,14 +246,14 @@ def test_failures_are_reported_while_other_sources_still_work(
 
 
 def test_hanging_site_is_cut_off_at_the_deadline(
-    tmp_path: Path, news_site: SiteServer, feed_site: SiteServer
+    tmp_path: Path, open_news_site: SiteServer, feed_site: SiteServer
 ) -> None:
     with SiteServer() as slow:
         slow.put("/robots.txt", ALLOW_ALL, content_type="text/plain")
         slow.put("/news", listing_page(), hang=60.0)
         sources = [
             SourceConfig("slow", "news", slow.url + "/news"),
-            SourceConfig("council-news", "news", news_site.url + "/news"),
+            SourceConfig("council-news", "news", open_news_site.url + "/news"),
             SourceConfig("echo", "feed", feed_site.url + "/feed.xml"),
         ]
         job = make_job(tmp_path, *sources, deadline=6.0, timeout=60.0)
@@ -260,13 +272,13 @@ def test_hanging_site_is_cut_off_at_the_deadline(
 
 
 def test_server_error_after_a_good_pass_is_a_failure_even_if_cache_answers(
-    tmp_path: Path, news_site: SiteServer
+    tmp_path: Path, open_news_site: SiteServer
 ) -> None:
-    source = SourceConfig("council-news", "news", news_site.url + "/news", max_articles=1)
+    source = SourceConfig("council-news", "news", open_news_site.url + "/news", max_articles=1)
     first = run_crawl(make_job(tmp_path, source))
     assert len(by_role(first, "council-news", "article")) == 1  # max_articles caps the list
 
-    news_site.put("/news", "down for maintenance", status=503, headers={"Retry-After": "30"})
+    open_news_site.put("/news", "down for maintenance", status=503, headers={"Retry-After": "30"})
     second = run_crawl(make_job(tmp_path, source, skip=frozenset(p.url for p in first.pages)))
 
     [listing] = by_role(second, "council-news", "listing")
@@ -278,9 +290,9 @@ def test_server_error_after_a_good_pass_is_a_failure_even_if_cache_answers(
 
 @pytest.mark.skipif(not crawl.FORK_CRAWLS, reason="crawls are forked only where os.fork exists")
 def test_crawls_are_forked_by_one_launcher_that_comes_back_if_killed(
-    tmp_path: Path, news_site: SiteServer
+    tmp_path: Path, open_news_site: SiteServer
 ) -> None:
-    source = SourceConfig("council-news", "news", news_site.url + "/news")
+    source = SourceConfig("council-news", "news", open_news_site.url + "/news")
     first = run_crawl(make_job(tmp_path, source))
     launcher = crawl._LAUNCHER.proc
     assert launcher is not None and launcher.poll() is None

@@ -152,15 +152,21 @@ class SourceReader:
     def on_error(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
         self.settled(request)  # a request refused before download never leaves the downloader
-        role = request.meta.get(ROLE, "")
         error = failure.value or Exception(failure.getErrorMessage())
-        # IgnoreRequest also means "too large after decompression"; only robots.txt is a skip.
-        refused = isinstance(error, IgnoreRequest) and "robots.txt" in str(error)
-        if refused and role not in ENTRY_ROLES:
-            # robots.txt forbidding one article is policy, not a failing source.
-            logger.info("skipped source=%s url=%s reason=%s", self.source.name, request.url, error)
+        # IgnoreRequest also means "too large after decompression"; robots.txt is a refusal.
+        if isinstance(error, IgnoreRequest) and "robots.txt" in str(error):
+            self.writer.failure(self._refusal(request.url))
             return
         self.writer.failure(self._failure_row(request.url, error))
+
+    def _refusal(self, url: str) -> CrawlFailure:
+        """A page robots.txt forbids: never read, so the source is failing until the site or the
+        source changes; the message names the host whose rule refused it."""
+        parts = urlsplit(url)
+        rules = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        message = f"refused by {rules}: its rules forbid this URL to our user agent"
+        logger.warning("refused source=%s url=%s robots=%s", self.source.name, url, rules)
+        return CrawlFailure(self.source.name, url, message, kind="refused")
 
     def _failure_row(self, url: str, error: BaseException) -> CrawlFailure:
         if isinstance(error, HttpError):
