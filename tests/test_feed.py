@@ -52,12 +52,64 @@ def test_sniffing() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"<html><body>Not a feed</body></html>", b"", b"<rss><channel>", b"\x00\x01binary"],
-    ids=["html", "empty", "truncated", "binary"],
+    [b"<html><body>Not a feed</body></html>", b"", b"\x00\x01binary"],
+    ids=["html", "empty", "binary"],
 )
 def test_not_a_feed_raises_parse_error(data: bytes) -> None:
     with pytest.raises(ParseError):
         parse_feed(data, "https://example.org/feed")
+
+
+def test_a_truncated_feed_gives_what_it_holds() -> None:
+    # Its empty listing is then the source's health problem ("lists no items").
+    assert parse_feed(b"<rss><channel>", "https://example.org/feed") == []
+    cut = b"<rss><channel><item><title>A</title><link>https://example.org/a</link></item><item><ti"
+    assert [e.url for e in parse_feed(cut, "https://example.org/feed")] == ["https://example.org/a"]
+
+
+_ITEM = "<item><title>{title}</title><link>https://example.org/{slug}</link></item>"
+
+
+@pytest.mark.parametrize(
+    ("data", "title"),
+    [
+        (
+            f'<rss version="2.0"><channel>{_ITEM}</channel></rss>'.format(
+                title="Fish & chips", slug="a"
+            ).encode(),
+            "Fish & chips",
+        ),
+        (
+            f'<rss version="2.0"><channel>{_ITEM}</channel></rss>'.format(
+                title="Ofsted&nbsp;rates Essex", slug="a"
+            ).encode(),
+            "Ofsted rates Essex",
+        ),
+        (
+            b'\n  <?xml version="1.0" encoding="utf-8"?>'
+            + f'<rss version="2.0"><channel>{_ITEM}</channel></rss>'.format(
+                title="Spaces first", slug="a"
+            ).encode(),
+            "Spaces first",
+        ),
+        (
+            b'<?xml version="1.0" encoding="utf-8"?>'
+            + f'<rss version="2.0"><channel>{_ITEM}</channel></rss>'.format(
+                title="Caf\xe9 news", slug="a"
+            ).encode("latin-1"),
+            "Café news",
+        ),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T &copy; 2024 &amp; more'
+            b'</title><link href="https://example.org/a"/></entry></feed>',
+            "T © 2024 & more",
+        ),
+    ],
+    ids=["bare-ampersand", "html-entity", "space-before-declaration", "latin1-as-utf8", "atom"],
+)
+def test_real_feeds_that_are_not_well_formed_are_still_read(data: bytes, title: str) -> None:
+    (entry,) = parse_feed(data, "https://example.org/feed")
+    assert (entry.title, entry.url) == (title, "https://example.org/a")
 
 
 def test_external_entities_are_not_resolved(tmp_path: Path) -> None:

@@ -1,10 +1,14 @@
 """Pure reader of RSS 2.0, RSS 1.0 and Atom feeds into FeedEntry records.
 
-XML is parsed with entities, DTDs and network access all switched off.
+XML is parsed with entities, DTDs and network access all switched off. Real feeds are often not
+well-formed (a bare '&', an HTML '&nbsp;', white space before the XML declaration, Latin-1 bytes
+labelled UTF-8): such a feed is repaired and read with lxml's recovery, and only a feed that
+still yields no feed document is an error.
 """
 
 from __future__ import annotations
 
+import html.entities
 import logging
 import re
 from dataclasses import dataclass
@@ -38,10 +42,53 @@ def looks_like_feed(data: bytes) -> bool:
     return bool(_SNIFF.search(data[:2048]))
 
 
-def _parser() -> etree.XMLParser:
+def _parser(recover: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=recover
     )
+
+
+_BARE_AMPERSAND = re.compile(rb"&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+_NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+_DECLARATION = re.compile(r"^<\?xml[^>]*\?>")
+_DECLARED = re.compile(rb"^<\?xml[^>]*?encoding=[\"']([\w.:-]+)[\"']")
+
+
+def _numeric(match: re.Match[bytes]) -> bytes:
+    """An HTML named entity as a numeric reference, which XML reads without a DTD."""
+    name = match[1]
+    if name in _XML_ENTITIES:
+        return match[0]
+    code = html.entities.name2codepoint.get(name.decode("ascii"))
+    return f"&#{code};".encode("ascii") if code else b"&amp;" + name + b";"
+
+
+def repaired(data: bytes) -> bytes:
+    """The feed's bytes as well-formed UTF-8 as cheap repairs can make them."""
+    text = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    declared = _DECLARED.match(text)
+    codec = declared[1].decode("ascii") if declared else "utf-8"
+    try:
+        decoded = text.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        decoded = text.decode("cp1252", errors="replace")  # bytes that are not what they claim
+    body = _DECLARATION.sub("", decoded, count=1).encode("utf-8")
+    body = _NAMED_ENTITY.sub(_numeric, _BARE_AMPERSAND.sub(b"&amp;", body))
+    return b'<?xml version="1.0" encoding="utf-8"?>' + body
+
+
+def _root(data: bytes, url: str) -> etree._Element:
+    try:
+        return etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as strict:
+        root = etree.fromstring(repaired(data), parser=_parser(recover=True))
+        if root is None:
+            raise ParseError(
+                f"{url}: not well-formed XML, even after repair ({strict})"
+            ) from strict
+        logger.info("feed repaired url=%s problem=%s", url, strict)
+        return root
 
 
 def _local(node: etree._Element) -> str:
@@ -112,10 +159,7 @@ def _entry(node: etree._Element, feed_url: str) -> FeedEntry | None:
 
 def parse_feed(data: bytes, url: str) -> list[FeedEntry]:
     """The entries of an RSS or Atom feed, in feed order. Raises ParseError for anything else."""
-    try:
-        root = etree.fromstring(data, parser=_parser())
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(f"{url}: not well-formed XML ({exc})") from exc
+    root = _root(data, url)
     if _local(root) not in _FEED_ROOTS:
         raise ParseError(f"{url}: not an RSS or Atom feed (root element <{_local(root)}>)")
     nodes = [n for n in root.iter() if _local(n) in ("item", "entry")]
