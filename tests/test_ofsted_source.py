@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from crawler.authorities import AuthorityRegistry
 from crawler.launcher import run_crawl
 from crawler.sources import SourceConfig
-from crawler.spiders.ofsted import SEARCH_PATH
+from crawler.spiders.ofsted import SEARCH_ROWS, search_page
 from crawler.spool import CrawlJob, CrawlResult
 from db.engine import Database
 from scheduler.config import load_config, resolve_authorities
@@ -62,37 +63,43 @@ def provider(site: SiteServer, name: str, urn: str, file_id: int) -> None:
     site.put(f"/v1/file/{file_id}", b"%PDF-1.4 placeholder", content_type="application/pdf")
 
 
-def test_discovery_walks_every_page_and_maps_providers_by_urn_or_name(
+def _filler(count: int, skip: set[str]) -> list[tuple[str, str]]:
+    """Rows of real councils that nobody watches, to fill a page of the listing."""
+    registry = AuthorityRegistry.load()
+    rows = [
+        (a.name, a.ofsted_urn)
+        for a in registry.all()
+        if a.is_current and a.ofsted_urn and a.short_name not in skip
+    ]
+    return rows[:count]
+
+
+def test_discovery_steps_through_the_listing_and_maps_providers_by_urn_or_name(
     site: SiteServer, tmp_path: Path
 ) -> None:
-    site.put(
-        SEARCH_PATH,
-        content.search_listing(
-            [("Essex County Council", "80468"), ("Atlantis Borough Council", "999999")],
-            "/search?page=2",
-        ),
-    )
+    skip = {"Essex", "Southend-on-Sea", "Thurrock", "Medway"}
+    first = [("Essex County Council", "80468"), ("Atlantis Borough Council", "999999")]
+    first += _filler(SEARCH_ROWS - len(first), skip)
+    # No pager at all: the listing is stepped by start= until a page comes back short.
+    site.put(search_page("", 0), content.search_listing(first, None))
     # A URN the registry has never seen: the provider is still found by its name.
-    site.put(
-        "/search?page=2",
-        content.search_listing(
-            [("Southend-on-Sea City Council", "7777001"), ("Thurrock Council", "80571")],
-            None,
-        ),
-    )
+    second = [("Southend-on-Sea City Council", "7777001"), ("Thurrock Council", "80571")]
+    site.put(search_page("", SEARCH_ROWS), content.search_listing(second, None))
     provider(site, "Essex", "80468", 1)
     provider(site, "Southend-on-Sea", "7777001", 2)
     provider(site, "Thurrock", "80571", 3)
-    result = crawl(site, tmp_path, ["Essex", "Southend"], discover=True)
+    result = crawl(site, tmp_path, ["Essex", "Southend", "Medway"], discover=True)
     roles = sorted((p.role, p.url.split("/", 3)[3]) for p in result.pages)
     assert ("provider_page", "provider/44/80468") in roles
     assert ("provider_page", "provider/44/7777001") in roles
     assert site.hits("/provider/44/80571") == 0  # listed, but not watched
     assert [f.message for f in result.failures] == [
-        "provider 'Atlantis Borough Council' (URN 999999) is not in the council registry"
+        "provider 'Atlantis Borough Council' (URN 999999) is not in the council registry",
+        "watched council Medway is not in the search listing",
     ]
     southend = next(p for p in result.pages if p.url.endswith("/7777001"))
     assert southend.meta_value("ons_code") == "E06000033"
+    assert site.hits(search_page("", 2 * SEARCH_ROWS)) == 0  # the short page was the last
 
 
 def test_a_successor_also_reads_its_predecessors_page(site: SiteServer, tmp_path: Path) -> None:

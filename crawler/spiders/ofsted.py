@@ -1,7 +1,9 @@
 """Spider for Ofsted's reports site: each watched council's provider page, then its new reports.
 
-With `discover`, it first walks the search listing of local authority children's services page by
-page, so a provider whose URN the registry does not know yet is still found by its name.
+With `discover`, it first walks the search listing of local authority children's services, stepping
+`start=` a page of rows at a time until a page comes back short (whatever the pager shows), so a
+provider whose URN the registry does not know yet is still found by its name, and a watched
+council that the listing never shows is a failure that names it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,18 @@ from crawler.spool import CrawlFailure
 logger = logging.getLogger(__name__)
 
 # Local authority children's services in Ofsted's search (DOMAIN §2.1); 100 rows is the maximum.
+SEARCH_ROWS = 100
 SEARCH_PATH = (
-    "/search?q=&location=&lat=&lon=&radius=&level_1_types=3&level_2_types%5B%5D=12&rows=100"
+    "/search?q=&location=&lat=&lon=&radius=&level_1_types=3&level_2_types%5B%5D=12"
+    f"&rows={SEARCH_ROWS}"
 )
+
+
+def search_page(base: str, start: int) -> str:
+    """The search listing's page that begins at row `start`."""
+    return f"{base.rstrip('/')}{SEARCH_PATH}&start={start}"
+
+
 _URN = re.compile(r"/provider/\d+/(\d+)")
 
 
@@ -63,25 +74,42 @@ class OfstedReader(SourceReader):
 
     def start_requests(self) -> Iterator[Request]:
         if self.source.discover:
-            url = self.source.url.rstrip("/") + SEARCH_PATH
-            yield self.fetch(url, "search", self.parse_search)
+            self.listed: set[str] = set()
+            yield self.search_request(0)
             return
         for urn, code in self.watched_urns().items():
             yield self.provider_request(urn, code)
 
+    def search_request(self, start: int) -> Request:
+        url = search_page(self.source.url, start)
+        return self.fetch(url, "search", self.parse_search, {"start": str(start)})
+
     def parse_search(self, response: Response) -> Iterator[Request]:
         """Follow each listed provider that maps to a watched council, then the next page."""
-        results, next_page = search_results(response.body, response.url)
+        results, _ = search_results(response.body, response.url)
+        start = int(response.meta[EXTRA].get("start") or 0)
         self.record(response, entries=len(results))
-        if not results:
+        if not results and start == 0:
             self._loud(response.url, "search listing shows no providers (has the layout changed?)")
         watched = self.watched_urns()
         for name, link in results:
             request = self._provider_from_listing(name, link, watched)
             if request is not None:
+                self.listed.add(request.meta[EXTRA]["ons_code"])
                 yield request
-        if next_page:
-            yield self.fetch(next_page, "search", self.parse_search)
+        if len(results) >= SEARCH_ROWS:
+            yield self.search_request(start + SEARCH_ROWS)
+        else:
+            self._unlisted(watched)
+
+    def _unlisted(self, watched: dict[str, str]) -> None:
+        """Each watched council the whole listing never showed: its reports would go unread."""
+        registry = AuthorityRegistry.load()
+        for code in dict.fromkeys(self.source.authorities):
+            if code not in self.listed and code in watched.values():
+                authority = registry.by_ons(code)
+                name = authority.short_name if authority else code
+                self._loud(self.source.url, f"watched council {name} is not in the search listing")
 
     def _provider_from_listing(
         self, name: str, link: str, watched: dict[str, str]
