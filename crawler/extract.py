@@ -51,6 +51,7 @@ def extract_document(
     published: date | None = None,
     expect_report: bool = False,
     home_councils: tuple[str, ...] = (),
+    listed_council: str | None = None,
 ) -> Extracted:
     """Parse one document; raises ParseError when a report PDF cannot be read.
 
@@ -59,7 +60,7 @@ def extract_document(
     """
     kind = sniff_kind(data)
     if kind == "pdf" or expect_report:
-        outcomes = parse_report_pdf(data, url=url, published=published)
+        outcomes = parse_report_pdf(data, url=url, published=published, council=listed_council)
         return Extracted("ofsted_report", tuple(outcomes))
     if kind == "feed":
         return Extracted("feed", ())

@@ -470,3 +470,17 @@ def test_cheap_page_text_agrees_with_full_extraction(kind: str) -> None:
 def test_every_printed_form_of_a_council_name_resolves(printed: str, council: str) -> None:
     authority = AuthorityRegistry.load().resolve(printed)
     assert authority is not None and authority.short_name == council
+
+
+def test_the_provider_page_decides_the_council_and_a_disagreement_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    essex = "E10000012"
+    unusual = make_report_pdf(_spec(authority="Atlantis"))
+    [outcome] = parse_report_pdf(unusual, council=essex)
+    assert (outcome.local_authority, outcome.name_as_printed) == ("Essex", "Atlantis")
+    other = make_report_pdf(_spec(authority="Thurrock Council"))
+    with caplog.at_level("WARNING", logger="crawler.parsers.report_pdf"):
+        [listed] = parse_report_pdf(other, url="https://files.example/1", council=essex)
+    assert listed.ons_code == essex
+    assert any("disagrees" in r.getMessage() and "Essex" in r.getMessage() for r in caplog.records)

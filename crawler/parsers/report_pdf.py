@@ -11,12 +11,13 @@ import logging
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from crawler.authorities import AuthorityRegistry
 from crawler.errors import ParseError
 from crawler.parsers import report_letters as letters
 from crawler.parsers.report_common import (
@@ -75,15 +76,23 @@ _LETTERS = ("focused_visit", "monitoring_visit", "jtai")
 
 
 def parse_report_pdf(
-    data: bytes, *, url: str | None = None, published: date | None = None
+    data: bytes,
+    *,
+    url: str | None = None,
+    published: date | None = None,
+    council: str | None = None,
 ) -> list[InspectionOutcome]:
-    """The outcome an Ofsted report PDF records, as a one-item list; ParseError if unreadable."""
+    """The outcome an Ofsted report PDF records, as a one-item list; ParseError if unreadable.
+
+    `council` is the ONS code of the provider page the report was listed on: that page's URN
+    decides the council, and the printed name is only checked against it.
+    """
     # Pages are read lazily: each field's search reads only the pages that can hold it.
     text = ReportText(PageSource(_open(data), _MAX_PAGES))
     if not text.flat(0, _FIRST_PAGES).strip():
         raise ParseError("PDF has no extractable text (a scanned image?)")
     family = _FAMILIES[detect_family(text)]
-    header = _header(text, family, published)
+    header = _listed_council(_header(text, family, published), council, url)
     grades, send_outcome, extra_evidence = _read_outcome(text, family)
     priority, priority_line = (None, None)
     if family.event_type in _LETTERS:
@@ -191,6 +200,19 @@ def _header(text: ReportText, family: _Family, published: date | None) -> Header
         published=printed_published or published,
         evidence=tuple(e for e in (name, dates_line, published_line) if e),
     )
+
+
+def _listed_council(header: Header, council: str | None, url: str | None) -> Header:
+    listed = AuthorityRegistry.load().by_ons(council) if council else None
+    if listed is None:
+        return header
+    printed = header.authority
+    if printed is not None and printed.ons_code != listed.ons_code:
+        logger.warning(
+            "report council disagrees printed=%r listed=%s url=%s",
+            header.name_as_printed, listed.short_name, url,
+        )  # fmt: skip
+    return replace(header, authority=listed)
 
 
 def _dates(text: ReportText, family: _Family) -> tuple[date | None, date | None, str | None]:
