@@ -276,6 +276,30 @@ def status(ctx: click.Context, as_json: bool) -> None:
     sys.exit(code)
 
 
+@cli.command("try", context_settings=CONTEXT)
+@click.argument("source_name")
+@click.option("--limit", default=5, show_default=True, help="Articles to follow at most.")
+@click.pass_context
+@fails_cleanly
+def try_(ctx: click.Context, source_name: str, limit: int) -> None:
+    """Fetch one configured source now, from the real site, and print what each page gives.
+
+    Nothing is written to the database. Exit 0 when the source looks healthy, 1 when a pass
+    would report it failing.
+
+    \b
+    Example:
+      ofsted-watch try essex-news --limit 3
+    """
+    from scheduler.trial import describe, try_source
+
+    if limit < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--limit")
+    trial = try_source(_config(ctx), source_name, limit)
+    click.echo(describe(trial))
+    sys.exit(1 if trial.problems else 0)
+
+
 @cli.command("check-config", context_settings=CONTEXT)
 @click.pass_context
 @fails_cleanly
