@@ -52,6 +52,7 @@ def extract_document(
     expect_report: bool = False,
     home_councils: tuple[str, ...] = (),
     listed_council: str | None = None,
+    content_selector: str | None = None,
 ) -> Extracted:
     """Parse one document; raises ParseError when a report PDF cannot be read.
 
@@ -69,7 +70,8 @@ def extract_document(
     if not may_report_outcome(data, html_page=kind == "html"):
         # No Ofsted or inspection wording anywhere: the article reader could find nothing.
         return Extracted("article" if data.strip() else "other", (), reason="no_ofsted_news")
-    text = article_text(data, url) if kind in ("html", "provider") else _plain(data)
+    html_page = kind in ("html", "provider")
+    text = article_text(data, url, content_selector) if html_page else _plain(data)
     return _article(text, url, article_date, home_councils)
 
 

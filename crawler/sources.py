@@ -38,9 +38,12 @@ SOURCE_KINDS: dict[str, SourceKind] = {
         keys=("discover",),
     ),
     "news": SourceKind(
-        "A news listing page (a council newsroom or a paper) and the articles it links to."
+        "A news listing page (a council newsroom or a paper) and the articles it links to.",
+        keys=("content_selector", "link_selector"),
     ),
-    "feed": SourceKind("An RSS or Atom feed and the articles its entries link to."),
+    "feed": SourceKind(
+        "An RSS or Atom feed and the articles its entries link to.", keys=("content_selector",)
+    ),
 }
 
 
@@ -61,3 +64,7 @@ class SourceConfig:
     enabled: bool = True
     discover: bool = False  # ofsted: walk the search listing to find provider pages by name
     silence_days: int | None = None  # report the source when nothing new appears for this long
+    # CSS overrides for sites that generic reading misses: the story's container on an article
+    # page, and the links on a listing that lead to articles.
+    content_selector: str | None = None
+    link_selector: str | None = None

@@ -377,7 +377,23 @@ def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
         enabled=_bool(t, "enabled", where, "source", i, True),
         discover=_bool(t, "discover", where, "source", i, False),
         silence_days=_silence_days(t, kind, where, i),
+        content_selector=_selector(t, "content_selector", where, i),
+        link_selector=_selector(t, "link_selector", where, i),
     )
+
+
+def _selector(t: Mapping[str, Any], key: str, where: _Where, i: int) -> str | None:
+    """A CSS selector, compiled now so that a typo is a config error, not a silent miss."""
+    value = _str(t, key, where, "source", i)
+    if value is None:
+        return None
+    from lxml.cssselect import CSSSelector, SelectorError
+
+    try:
+        CSSSelector(value)
+    except SelectorError as exc:
+        raise ConfigError(f"{where('source', i, key)}: not a CSS selector: {exc}") from None
+    return str(value)
 
 
 def _whole(t: Mapping[str, Any], key: str, where: _Where, table: str, i: int, default: int) -> int:

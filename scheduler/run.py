@@ -380,6 +380,7 @@ def _extract(page: FetchedPage, source: SourceConfig) -> Extracted:
         expect_report=page.role == "report",
         home_councils=source.authorities if source.kind != "ofsted" else (),
         listed_council=page.meta_value("ons_code") if page.role == "report" else None,
+        content_selector=source.content_selector,
     )
 
 

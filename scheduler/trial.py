@@ -92,6 +92,7 @@ def _read(page: FetchedPage, source: SourceConfig) -> TrialPage:
             expect_report=page.role == "report",
             home_councils=source.authorities if source.kind != "ofsted" else (),
             listed_council=page.meta_value("ons_code") if page.role == "report" else None,
+            content_selector=source.content_selector,
         )
     except ParseError as exc:
         return TrialPage(page, error=str(exc))

@@ -203,3 +203,21 @@ def test_every_declared_key_is_documented_and_every_kind_can_be_crawled() -> Non
     assert not {k for k in keys if f"`{k}`" not in readme}
     assert all(f"`{kind}`" in readme for kind in [*SOURCE_KINDS, *CHANNELS, *FORMATS])
     assert set(reader_classes()) == set(SOURCE_KINDS)
+
+
+def test_css_overrides_are_checked_at_load_and_belong_to_newsrooms(tmp_path: Path) -> None:
+    ok = CONTRACT_EXAMPLE.replace(
+        'every = "30m"', 'every = "30m"\ncontent_selector = "div.story"\nlink_selector = "h3 > a"'
+    )
+    news = load_config(write(tmp_path, ok), ENV).sources[1]
+    assert (news.content_selector, news.link_selector) == ("div.story", "h3 > a")
+    bad = ok.replace('"div.story"', '"div[["')
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, bad), ENV)
+    line = bad.splitlines().index('content_selector = "div[["') + 1
+    assert str(err.value).startswith(
+        f"{tmp_path / 'ofsted-watch.toml'}:{line}: source[1].content_selector: not a CSS selector"
+    )
+    on_feed = CONTRACT_EXAMPLE.replace('/news/rss"', '/news/rss"\nlink_selector = "a"')
+    with pytest.raises(ConfigError, match=r"source\[2\]\.link_selector: unknown key"):
+        load_config(write(tmp_path, on_feed), ENV)

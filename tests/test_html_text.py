@@ -209,3 +209,12 @@ def test_an_empty_skip_link_anchor_and_a_promoted_node_keep_the_story() -> None:
     <p>Inspectors praised the support given to care leavers.</p></div></div></div></body></html>"""
     text = article_text(html).text
     assert "rated good by Ofsted" in text and "care leavers" in text
+
+
+def test_a_content_selector_names_the_story_outright() -> None:
+    html = """<html><body><div class="x1"><p>Cookie notice and other furniture here.</p></div>
+    <div class="x2"><p>Rutland's children's services have been rated good by Ofsted.</p></div>
+    </body></html>"""
+    assert article_text(html, content_selector="div.x2").text == (
+        "Rutland's children's services have been rated good by Ofsted."
+    )

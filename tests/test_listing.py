@@ -48,3 +48,23 @@ def test_listing_without_main_uses_body_minus_navigation() -> None:
 
 def test_empty_page_gives_no_links() -> None:
     assert article_links(b"", COUNCIL) == []
+
+
+def test_a_link_selector_picks_the_articles_a_generic_reading_misses() -> None:
+    html = """<html><body><div class="nav-like"><h3><a href="/news/one">One</a></h3>
+    <h3><a href="/news/two">Two</a></h3></div><div><a href="/about">About</a></div></body></html>"""
+    assert article_links(html, COUNCIL, selector="div.nav-like h3") == [
+        "https://www.example-county.gov.uk/news/one",
+        "https://www.example-county.gov.uk/news/two",
+    ]
+
+
+def test_an_empty_skip_link_anchor_is_not_the_listings_content() -> None:
+    html = """<html><body><div id="page"><a id="main-content"></a><div id="content">
+    <div class="view-content"><div class="views-row"><h2><a href="/news/rated-good">Rated good</a>
+    </h2></div><div class="views-row"><h2><a href="/news/bins">Bins</a></h2></div></div>
+    </div></div></body></html>"""
+    assert article_links(html, COUNCIL) == [
+        "https://www.example-county.gov.uk/news/rated-good",
+        "https://www.example-county.gov.uk/news/bins",
+    ]

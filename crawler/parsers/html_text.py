@@ -21,6 +21,7 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from crawler.parsers.prose_dates import find_date_spans, parse_date_text
@@ -340,14 +341,22 @@ def _lines(root: HtmlElement) -> list[str]:
     return [line for line in lines if line and line != "-" and not is_boilerplate_line(line)]
 
 
-def article_text(html: bytes | str, url: str | None = None) -> ArticleText:
-    """Title, main text (one block per line) and publication date of an HTML story page."""
+def article_text(
+    html: bytes | str, url: str | None = None, content_selector: str | None = None
+) -> ArticleText:
+    """Title, main text (one block per line) and publication date of an HTML story page.
+
+    `content_selector` (a source's CSS override) names the story's container outright.
+    """
     doc = parse_html(html)
     if doc is None:
         return ArticleText(title=None, text="", published=None)
     title = _title(doc)
     published = _date_from_json_ld(doc) or _date_from_meta(doc)
-    root = _main_root(doc)
+    chosen = CSSSelector(content_selector)(doc) if content_selector else []
+    if content_selector and not chosen:
+        logger.warning("content selector matched nothing url=%s selector=%s", url, content_selector)
+    root = chosen[0] if chosen else _main_root(doc)
     published = published or _date_from_time(root)
     _drop_noise(root)
     lines = _lines(root)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import SplitResult, parse_qsl, urldefrag, urljoin, urlsplit
 
+from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from crawler.parsers.html_text import parse_html
@@ -53,10 +54,12 @@ _MAIN_XPATHS = (
 
 
 def _content_root(doc: HtmlElement) -> HtmlElement:
+    """The first main-content candidate that holds links: Drupal 7 themes put an empty skip-link
+    anchor (`<a id="main-content"></a>`) ahead of the real content, which must not win."""
     for xpath in _MAIN_XPATHS:
-        found = doc.xpath(xpath)
-        if found:
-            return found[0]
+        for found in doc.xpath(xpath):
+            if found.tag != "a" and any(a.get("href") for a in found.iter("a")):
+                return found
     body = doc.find("body")
     return body if body is not None else doc
 
@@ -103,13 +106,35 @@ def _links(html: bytes | str) -> Iterator[tuple[HtmlElement, HtmlElement]]:
             yield link, root
 
 
-def article_links(html: bytes | str, base_url: str, limit: int = 50) -> list[str]:
-    """Absolute article URLs of a news listing, de-duplicated, in page order, at most `limit`."""
+def _selected_links(html: bytes | str, selector: str) -> Iterator[HtmlElement]:
+    """The links a source's own `link_selector` picks: matched links, or the links inside."""
+    doc = parse_html(html)
+    if doc is None:
+        return
+    for match in CSSSelector(selector)(doc):
+        links = [match] if match.tag == "a" else list(match.iter("a"))
+        yield from (link for link in links if link.get("href") is not None)
+
+
+def article_links(
+    html: bytes | str, base_url: str, limit: int = 50, selector: str | None = None
+) -> list[str]:
+    """Absolute article URLs of a news listing, de-duplicated, in page order, at most `limit`.
+
+    With `selector` (a source's CSS `link_selector`), only the links it picks are read, and the
+    noise filter is left to the operator who chose it.
+    """
     found: list[str] = []
     base = urlsplit(base_url)
-    for link, root in _links(html):
+    if selector:
+        chosen: Iterator[tuple[HtmlElement, HtmlElement | None]] = (
+            (link, None) for link in _selected_links(html, selector)
+        )
+    else:
+        chosen = _links(html)
+    for link, root in chosen:
         href = str(link.get("href")).strip()
-        if not href or href.startswith("#") or _in_noise(link, root):
+        if not href or href.startswith("#") or (root is not None and _in_noise(link, root)):
             continue
         url = urldefrag(urljoin(base_url, href)).url
         if url not in found and _keep(url, base):

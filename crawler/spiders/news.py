@@ -22,7 +22,9 @@ class NewsReader(SourceReader):
         yield self.fetch(self.source.url, "listing", self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        links = article_links(response.body, response.url, limit=_SCAN_LIMIT)
+        links = article_links(
+            response.body, response.url, limit=_SCAN_LIMIT, selector=self.source.link_selector
+        )
         self.record(response, entries=len(links))
         fresh = [url for url in links if self.is_new(url)][: self.source.max_articles]
         logger.debug("listing source=%s links=%d new=%d", self.source.name, len(links), len(fresh))
