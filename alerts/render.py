@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -318,9 +318,19 @@ def _long_date(value: date | None) -> str:
 
 
 def date_range(start: date | None, end: date | None) -> str:
+    """A fieldwork span as stated: whole calendar months ('in June 2023', 'last month') are
+    shown as months, never widened into invented days."""
+    if start and end and _whole_months(start, end):
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start:%B %Y}"
+        return f"{start:%B}{'' if start.year == end.year else f' {start.year}'} to {end:%B %Y}"
     if start and end and start != end:
         return f"{_long_date(start)} to {_long_date(end)}"
     return _long_date(end or start)
+
+
+def _whole_months(start: date, end: date) -> bool:
+    return start.day == 1 and (end + timedelta(days=1)).day == 1 and end > start
 
 
 def summary_facts(event: ChangeEvent) -> list[tuple[str, str]]:

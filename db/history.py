@@ -183,15 +183,28 @@ def _observation_hash(observed: Observed) -> str:
 def _match(
     candidates: list[InspectionEventRow], outcome: InspectionOutcome, when: date
 ) -> InspectionEventRow | None:
-    """The stored event this outcome describes: same fieldwork, or published close together."""
+    """The stored event this outcome describes: fieldwork that overlaps or nearly does, or
+    publication close together.
+
+    Fieldwork is compared as spans, so that a story that says only "in June 2023" (the whole
+    month) joins the report for 26 to 30 June 2023 instead of starting an event of its own.
+    """
     for event in candidates:
         if event.inspection_start and outcome.inspection_start:
-            if abs(event.inspection_start - outcome.inspection_start) <= SAME_FIELDWORK:
+            if _fieldwork_meets(event, outcome):
                 return event
             continue
         if abs(event_date(event) - when) <= SAME_PUBLICATION:
             return event
     return None
+
+
+def _fieldwork_meets(event: InspectionEventRow, outcome: InspectionOutcome) -> bool:
+    assert event.inspection_start is not None and outcome.inspection_start is not None
+    first = (event.inspection_start, event.inspection_end or event.inspection_start)
+    second = (outcome.inspection_start, outcome.inspection_end or outcome.inspection_start)
+    gap = max(first[0], second[0]) - min(first[1], second[1])  # negative when they overlap
+    return gap <= SAME_FIELDWORK
 
 
 def _apply(event: InspectionEventRow, outcome: InspectionOutcome, session: Session) -> None:

@@ -421,3 +421,49 @@ def test_baseline_command_records_without_alerting(harness: Harness) -> None:
     assert result.exit_code == 0, result.output
     assert harness.count(InspectionEventRow) == 4 and harness.count(OutboxRow) == 0
     assert harness.run().deliveries == ()
+
+
+@pytest.mark.parametrize(
+    ("day", "wording"),
+    [
+        (date(2023, 8, 2), "after inspectors visited in June 2023"),
+        (date(2023, 7, 12), "after an inspection last month"),
+    ],
+    ids=["month", "last-month"],
+)
+def test_a_month_precise_press_date_joins_the_report_it_describes(
+    harness: Harness, day: date, wording: str
+) -> None:
+    harness.run()
+    june = ilacs(
+        date(2023, 6, 26),
+        date(2023, 6, 30),
+        "requires_improvement",
+        leaders="good",
+        help_and_protection="requires_improvement",
+        children_in_care="good",
+        care_leavers="requires_improvement",
+    )
+    harness.sites.reports[15] = (date(2023, 7, 10), june)
+    first = harness.run()
+    assert [d.event_type for d in first.deliveries] == ["outcome.changed"] * 2
+    events = harness.count(InspectionEventRow)
+    harness.sites.paper_a_news.append(
+        story(
+            "/news/thurrock-ri",
+            "Thurrock children's services must improve",
+            day,
+            f"Children's services in Thurrock require improvement to be good, Ofsted has said,"
+            f" {wording}.",
+        )
+    )
+    joined = harness.run()
+    assert joined.deliveries == ()  # the same inspection: no new event, no false change
+    assert harness.count(InspectionEventRow) == events
+    with harness.database.transaction() as session:
+        event = session.scalars(
+            select(InspectionEventRow).where(
+                InspectionEventRow.inspection_start == date(2023, 6, 26)
+            )
+        ).one()
+        assert len(event.observations) == 2 and event.inspection_end == date(2023, 6, 30)

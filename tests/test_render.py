@@ -179,3 +179,15 @@ def test_summary_facts_show_changes_as_arrows() -> None:
     assert facts["Overall effectiveness"] == "Requires improvement → Good"
     assert facts["Help and protection"] == "Good"
     assert facts["Council"] == "Southend-on-Sea"
+
+
+def test_dates_are_shown_at_the_precision_stated() -> None:
+    from alerts.render import date_range
+
+    assert date_range(date(2023, 6, 1), date(2023, 6, 30)) == "June 2023"
+    assert date_range(date(2022, 12, 1), date(2023, 1, 31)) == "December 2022 to January 2023"
+    assert date_range(date(2023, 6, 26), date(2023, 6, 30)) == "26 June 2023 to 30 June 2023"
+    month = outcome_event(
+        outcome=ilacs_outcome(inspection_start=date(2024, 11, 1), inspection_end=date(2024, 11, 30))
+    )
+    assert "Inspected:  November 2024" in render(month).text.splitlines()
