@@ -21,7 +21,7 @@ from alerts.outbox import Delivered, Dispatcher, enqueue
 from crawler.errors import ParseError, StorageError
 from crawler.extract import Extracted, extract_document
 from crawler.launcher import CrawlOutput, open_crawl
-from crawler.parsers.html_text import published_hint
+from crawler.parsers.html_text import needs_javascript, published_hint
 from crawler.records import ChangeEvent, FetchedPage, InspectionOutcome, SourceProblem
 from crawler.sources import SourceConfig
 from crawler.spool import CrawlFailure, CrawlJob, PageEntry
@@ -285,7 +285,7 @@ class _SourceStore:
             self.seen.append(_seen(page, digest, changed=True))
             return 0
         try:
-            extracted = _extract(page, self.source)
+            extracted = read_page(page, self.source)
         except ParseError as exc:
             self._unreadable(page, exc)
             return 0
@@ -370,7 +370,17 @@ class _Tally:
     failures: tuple[CrawlFailure, ...]
 
 
-def _extract(page: FetchedPage, source: SourceConfig) -> Extracted:
+def read_page(page: FetchedPage, source: SourceConfig) -> Extracted:
+    """Read one page; an article that shows no text without JavaScript is unreadable, not empty."""
+    extracted = _extract_document(page, source)
+    if page.role == "article" and not extracted.outcomes:
+        reason = needs_javascript(page.body)
+        if reason:
+            raise ParseError(reason)
+    return extracted
+
+
+def _extract_document(page: FetchedPage, source: SourceConfig) -> Extracted:
     published = _meta_date(page, "published")
     return extract_document(
         page.body,

@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crawler.errors import ConfigError, ParseError
-from crawler.extract import Extracted, extract_document
+from crawler.extract import Extracted
 from crawler.launcher import run_crawl
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
 from crawler.spool import CrawlJob
 from scheduler.config import Config
 from scheduler.monitors import entry_count
+from scheduler.run import read_page
 
 _READ_ROLES = ("article", "report")
 
@@ -86,14 +87,7 @@ def _read(page: FetchedPage, source: SourceConfig) -> TrialPage:
     if page.role not in _READ_ROLES:
         return TrialPage(page, entries=entry_count(page))
     try:
-        extracted = extract_document(
-            page.body,
-            url=page.url,
-            expect_report=page.role == "report",
-            home_councils=source.authorities if source.kind != "ofsted" else (),
-            listed_council=page.meta_value("ons_code") if page.role == "report" else None,
-            content_selector=source.content_selector,
-        )
+        extracted = read_page(page, source)
     except ParseError as exc:
         return TrialPage(page, error=str(exc))
     return TrialPage(page, extracted=extracted)

@@ -12,6 +12,7 @@ from crawler.parsers.html_text import (
     ArticleText,
     article_text,
     is_boilerplate_line,
+    needs_javascript,
     plain_text_article,
 )
 
@@ -218,3 +219,28 @@ def test_a_content_selector_names_the_story_outright() -> None:
     assert article_text(html, content_selector="div.x2").text == (
         "Rutland's children's services have been rated good by Ofsted."
     )
+
+
+@pytest.mark.parametrize(
+    ("html", "why"),
+    [
+        (
+            b"<html><body><div id='app'></div><script src='/app.js'></script><noscript>Please"
+            b" enable JavaScript to read this page.</noscript></body></html>",
+            "its <noscript> says: 'Please enable JavaScript to read this page.'",
+        ),
+        (b"<html><body><div id='root'></div><script>render()</script></body></html>", "scripts"),
+        (
+            b"<html><head><script>ga()</script></head><body><p>" + b"news " * 30 + b"</p></body>"
+            b"</html>",
+            None,
+        ),
+        (b"<html><body><p>Bins</p></body></html>", None),
+    ],
+    ids=["noscript-notice", "empty-shell", "story-with-analytics", "no-scripts"],
+)
+def test_pages_that_need_javascript_say_so(html: bytes, why: str | None) -> None:
+    reason = needs_javascript(html)
+    assert (reason is None) == (why is None)
+    if why is not None:
+        assert reason is not None and why in reason

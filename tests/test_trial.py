@@ -53,3 +53,16 @@ def test_try_names_the_configured_sources_when_one_is_unknown(tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["--config", str(config), "try", "nope"])
     assert result.exit_code == 2
     assert "no source named 'nope'; configured: essex-news" in result.output
+
+
+def test_try_reports_an_article_that_needs_javascript(tmp_path: Path, site: SiteServer) -> None:
+    site.put("/news", content.council_listing(STORIES))
+    site.put(
+        STORIES[0].path,
+        "<html><body><div id='app'></div><script src='/app.js'></script>"
+        "<noscript>You need to enable JavaScript to run this app.</noscript></body></html>",
+    )
+    config = _config(tmp_path, site.url + "/news")
+    result = CliRunner().invoke(cli, ["--config", str(config), "try", "essex-news"])
+    assert result.exit_code == 1
+    assert "unreadable: needs JavaScript to show its text" in result.output

@@ -367,6 +367,33 @@ def article_text(
     return ArticleText(title=title, text="\n".join(lines), published=published)
 
 
+_SCRIPT = re.compile(rb"<script\b", re.I)
+_NOSCRIPT = re.compile(rb"<noscript\b[^>]*>(.*?)</noscript>", re.I | re.S)
+# A page with scripts that shows fewer words than this is an empty shell for a JavaScript app; one
+# whose <noscript> asks for JavaScript and shows fewer than _SHORT_PAGE words is the same.
+_EMPTY_SHELL = 3
+_SHORT_PAGE = 20
+
+
+def needs_javascript(html: bytes) -> str | None:
+    """Why a page shows its story only with JavaScript, or None: scripts and no text of its own,
+    or a <noscript> notice asking for JavaScript where the text should be."""
+    if not _SCRIPT.search(html):
+        return None
+    words = len(article_text(html).text.split())
+    notice = _NOSCRIPT.search(html)
+    said = _plain_words(notice[1]) if notice else ""
+    if notice and "javascript" in said.lower() and words < _SHORT_PAGE:
+        return f"needs JavaScript to show its text (its <noscript> says: {said[:120]!r})"
+    if words < _EMPTY_SHELL:
+        return "needs JavaScript to show its text (scripts and no text of its own)"
+    return None
+
+
+def _plain_words(markup: bytes) -> str:
+    return " ".join(re.sub(rb"<[^>]+>", b" ", markup).decode("utf-8", "replace").split())
+
+
 def plain_text_article(text: str) -> ArticleText:
     """The same for plain text: furniture lines dropped, a short first line taken as the title."""
     lines = [_clean_line(line) for line in text.splitlines()]
