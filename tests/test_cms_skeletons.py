@@ -22,7 +22,7 @@ from scheduler.demo.sites import SiteServer
 from scheduler.run import run_pass
 
 CMS = Path(__file__).parent / "fixtures" / "cms"
-PLATFORMS = sorted(p.name for p in CMS.iterdir() if (p / "expected.json").is_file())
+PLATFORMS = sorted(p.name for p in CMS.glob("*") if (p / "expected.json").is_file())
 
 
 def _expected(platform: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from crawler.parsers.dates import parse_date, parse_date_range
+from crawler.parsers.prose_dates import find_date_spans
 
 
 @pytest.mark.parametrize(
@@ -100,3 +101,18 @@ def test_parse_date_range_skips_an_impossible_day() -> None:
         date(2021, 3, 3),
         date(2021, 3, 3),
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("inspected in the summer of 2023", date(2023, 6, 1), date(2023, 8, 31)),
+        ("a visit in spring 2021", date(2021, 3, 1), date(2021, 5, 31)),
+        ("during the winter of 2022", date(2022, 12, 1), date(2023, 2, 28)),
+        ("inspectors came in the summer", date(2023, 6, 1), date(2023, 8, 31)),
+        ("last autumn's visit", date(2022, 9, 1), date(2022, 11, 30)),
+    ],
+)
+def test_seasons_are_spans_of_their_months(text: str, start: date, end: date) -> None:
+    (span,) = find_date_spans(text, date(2023, 10, 1))
+    assert (span.start, span.end, span.precision) == (start, end, "month")

@@ -428,8 +428,9 @@ def test_baseline_command_records_without_alerting(harness: Harness) -> None:
     [
         (date(2023, 8, 2), "after inspectors visited in June 2023"),
         (date(2023, 7, 12), "after an inspection last month"),
+        (date(2023, 9, 4), "after inspectors visited in the summer"),
     ],
-    ids=["month", "last-month"],
+    ids=["month", "last-month", "season"],
 )
 def test_a_month_precise_press_date_joins_the_report_it_describes(
     harness: Harness, day: date, wording: str

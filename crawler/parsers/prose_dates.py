@@ -160,6 +160,32 @@ def _relative_word(m: re.Match[str], ref: date | None) -> tuple[date, date, str]
     return first, _last_day(first.year, first.month), "month"
 
 
+# Seasons as the months they cover; winter starts in December of its named year.
+_SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "winter": (12, 2)}
+
+
+def _season_span(name: str, year: int) -> tuple[date, date, str]:
+    first, last = _SEASONS[name.lower()]
+    end_year = year + 1 if first > last else year
+    return date(year, first, 1), _last_day(end_year, last), "month"
+
+
+def _season(m: re.Match[str], ref: date | None) -> tuple[date, date, str] | None:
+    return _season_span(m["s"], int(m["y"]))
+
+
+def _relative_season(m: re.Match[str], ref: date | None) -> tuple[date, date, str] | None:
+    """'in the summer': the latest such season that has begun by the story's date."""
+    if ref is None:
+        return None
+    ended = m[0].lower().startswith("last")  # "last autumn" is over; "in the autumn" may not be
+    for year in (ref.year, ref.year - 1, ref.year - 2):
+        span = _season_span(m["s"], year)
+        if (span[1] < ref) if ended else (span[0] <= ref):
+            return span
+    return None
+
+
 _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (
         re.compile(
@@ -195,6 +221,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (
         re.compile(r"\b(?:earlier this month|last month|this month|today|yesterday)\b", re.I),
         _relative_word,
+    ),
+    (
+        re.compile(rf"\b(?P<s>spring|summer|autumn|winter)(?:\s+of)?\s+(?P<y>{_Y})\b", re.I),
+        _season,
+    ),
+    (
+        re.compile(
+            rf"\b(?:in|last|this|during|over)\s+(?:the\s+)?(?P<s>spring|summer|autumn|winter)\b"
+            rf"(?!\s+(?:of\s+)?{_Y})",
+            re.I,
+        ),
+        _relative_season,
     ),
 )
 
