@@ -4,6 +4,7 @@ of one configured source."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 # Keys every `[[source]]` table may carry; each kind adds its own.
 COMMON_SOURCE_KEYS = (
@@ -39,12 +40,18 @@ SOURCE_KINDS: dict[str, SourceKind] = {
     ),
     "news": SourceKind(
         "A news listing page (a council newsroom or a paper) and the articles it links to.",
-        keys=("content_selector", "link_selector"),
+        keys=("content_selector", "link_selector", "allowed_hosts"),
     ),
     "feed": SourceKind(
-        "An RSS or Atom feed and the articles its entries link to.", keys=("content_selector",)
+        "An RSS or Atom feed and the articles its entries link to.",
+        keys=("content_selector", "allowed_hosts"),
     ),
 }
+
+
+def _site(host: str) -> str:
+    """A host (with its port, if any) as sites are compared: lower case, without 'www.'."""
+    return host.lower().rsplit("@", 1)[-1].removeprefix("www.")
 
 
 @dataclass(frozen=True)
@@ -68,3 +75,13 @@ class SourceConfig:
     # page, and the links on a listing that lead to articles.
     content_selector: str | None = None
     link_selector: str | None = None
+    # Hosts besides the source's own that its articles may live on or redirect to.
+    allowed_hosts: tuple[str, ...] = ()
+
+    def allows(self, url: str) -> bool:
+        """Whether a link or redirect stays on the source's own site or its allowed hosts, over
+        http or https."""
+        parts = urlsplit(url)
+        names = {_site(parts.netloc), _site(parts.hostname or "")}
+        allowed = {_site(urlsplit(self.url).netloc), *(_site(h) for h in self.allowed_hosts)}
+        return parts.scheme in ("http", "https") and bool(names & allowed)

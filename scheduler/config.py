@@ -379,6 +379,9 @@ def _source(t: Mapping[str, Any], i: int, where: _Where) -> SourceConfig:
         silence_days=_silence_days(t, kind, where, i),
         content_selector=_selector(t, "content_selector", where, i),
         link_selector=_selector(t, "link_selector", where, i),
+        allowed_hosts=tuple(
+            h.strip().lower() for h in _list(t, "allowed_hosts", where, "source", i)
+        ),
     )
 
 

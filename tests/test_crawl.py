@@ -304,3 +304,36 @@ def test_crawls_are_forked_by_one_launcher_that_comes_back_if_killed(
     third = run_crawl(make_job(tmp_path, source))
     assert crawl._LAUNCHER.proc is not launcher
     assert [p.url for p in third.pages] == [p.url for p in first.pages] and not third.failures
+
+
+def test_redirects_and_feed_links_off_the_sources_hosts_are_not_read(
+    tmp_path: Path, open_news_site: SiteServer
+) -> None:
+    with SiteServer() as elsewhere:
+        elsewhere.put("/robots.txt", ALLOW_ALL, content_type="text/plain")
+        elsewhere.put("/landing", "<html><body><p>Somebody else's page.</p></body></html>")
+        elsewhere.put("/story", "<html><body><p>Another site's story.</p></body></html>")
+        open_news_site.put(
+            "/news/bins", b"", status=301, headers={"Location": elsewhere.url + "/landing"}
+        )
+        feed = (
+            '<rss version="2.0"><channel><item><title>here</title><link>/stories/fed</link>'
+            f"</item><item><title>there</title><link>{elsewhere.url}/story</link></item>"
+            "<item><title>mail</title><link>mailto:desk@example.org</link></item></channel></rss>"
+        )
+        open_news_site.put("/rss", feed, content_type="application/rss+xml")
+        open_news_site.put("/stories/fed", "<html><body><p>Our own story.</p></body></html>")
+        sources = [
+            SourceConfig("council-news", "news", open_news_site.url + "/news"),
+            SourceConfig("council-feed", "feed", open_news_site.url + "/rss"),
+        ]
+        result = run_crawl(make_job(tmp_path, *sources))
+        assert elsewhere.hits("/story") == 0  # an off-site feed link is not followed
+    (moved,) = [f for f in result.failures if f.source == "council-news"]
+    assert moved.kind == "refused" and moved.url.endswith("/news/bins")
+    assert "redirected off the source's hosts" in moved.message
+    assert not any(p.url.endswith("/landing") for p in result.pages)
+    fed = {p.url for p in result.pages if p.source == "council-feed" and p.role == "article"}
+    assert fed == {open_news_site.url + "/stories/fed"}
+    allowed = SourceConfig("x", "news", open_news_site.url + "/news", allowed_hosts=("a.example",))
+    assert allowed.allows("https://www.a.example/story") and not allowed.allows("ftp://a.example/")

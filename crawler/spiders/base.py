@@ -112,6 +112,13 @@ class SourceReader:
         `entries` is how many items an entry page lists, read here so the pass need not parse
         the page again for its health check."""
         meta = response.meta
+        if (
+            meta.get("redirect_urls")
+            and self.source.kind != "ofsted"
+            and not self.source.allows(response.url)
+        ):
+            self.writer.failure(self._redirected_off(meta["redirect_urls"][0], response.url))
+            return
         cached = "cached" in response.flags
         extra = dict(meta.get(EXTRA, {}))
         if entries is not None:
@@ -158,6 +165,15 @@ class SourceReader:
             self.writer.failure(self._refusal(request.url))
             return
         self.writer.failure(self._failure_row(request.url, error))
+
+    def _redirected_off(self, url: str, landed: str) -> CrawlFailure:
+        """A page that redirects off the source's hosts is not read as the source's own."""
+        host = urlsplit(landed).netloc
+        message = (
+            f"redirected off the source's hosts to {host} (add it to allowed_hosts to read it)"
+        )
+        logger.warning("redirected off source=%s url=%s to=%s", self.source.name, url, landed)
+        return CrawlFailure(self.source.name, url, message, kind="refused")
 
     def _refusal(self, url: str) -> CrawlFailure:
         """A page robots.txt forbids: never read, so the source is failing until the site or the

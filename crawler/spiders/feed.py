@@ -30,7 +30,14 @@ class FeedReader(SourceReader):
             self.writer.failure(failure)
             return
         self.record(response, entries=len(entries))
-        fresh = [e for e in entries if self.is_new(e.url)][: self.source.max_articles]
+        offsite = [e.url for e in entries if not self.source.allows(e.url)]
+        if offsite:
+            logger.info(
+                "feed links off the source's hosts not followed source=%s count=%d first=%s",
+                self.source.name, len(offsite), offsite[0],
+            )  # fmt: skip
+        onsite = [e for e in entries if self.source.allows(e.url)]
+        fresh = [e for e in onsite if self.is_new(e.url)][: self.source.max_articles]
         for entry in fresh:
             meta = {
                 "title": entry.title,
