@@ -20,6 +20,7 @@ from scheduler.config import load_config
 from scheduler.demo.receivers import WebhookReceiver
 from scheduler.demo.sites import SiteServer
 from scheduler.run import run_pass
+from tests.conftest import WEBHOOK_SECRET
 
 CMS = Path(__file__).parent / "fixtures" / "cms"
 PLATFORMS = sorted(p.name for p in CMS.glob("*") if (p / "expected.json").is_file())
@@ -62,10 +63,10 @@ def test_a_whole_run_alerts_the_newsrooms_outcome_once(
         f'[[source]]\nname = "newsroom"\nkind = "news"\nurl = "{site.url}/news"\n'
         f'authorities = ["{expected["council"]}"]\n'
         f'[[channel]]\nname = "hook"\nkind = "webhook"\nurl = "{webhook_receiver.url}/in"\n'
-        "min_confidence = 0\n",
+        'min_confidence = 0\nsecret = "env:SECRET"\n',
         encoding="utf-8",
     )
-    config = load_config(path, {})
+    config = load_config(path, {"SECRET": WEBHOOK_SECRET})
     with Database.open(config.database_url) as database:
         _serve(site, platform, expected, with_outcome=False)
         run_pass(config, all_sources=True, database=database)  # the baseline: nothing to alert
@@ -74,6 +75,7 @@ def test_a_whole_run_alerts_the_newsrooms_outcome_once(
         assert run_pass(config, all_sources=True, database=database).deliveries == ()
     assert report.sources[0].problems == ()
     (alert,) = webhook_receiver.requests
+    assert alert.verified and report.deliveries[0].result.ok
     outcome = alert.json["data"]["outcome"]
     assert outcome["ons_code"] == council.ons_code
     assert outcome["overall"] == expected["overall"]

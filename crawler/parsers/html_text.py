@@ -51,7 +51,7 @@ _NOISE_HINT = re.compile(
     r"|newsletter|breadcrumb|advert|\bads?\b|sidebar|subscribe|paywall|skip|signup|sign-up"
     r"|popular|trending|outbrain|taboola|byline-social|tags|author-bio|site-header|site-footer"
     r"|masthead|menu|most-?read|most-?viewed|most-?commented|also-?like|you-?may|more-?from"
-    r"|more-?news|top-?stories|editors?-?picks",
+    r"|more-?news|top-?stories|editors?-?picks|\bfooter\b|popup",
     re.I,
 )
 # Hints that also name the story's own block on some sites: "node-promoted" is Drupal's mark for
@@ -78,6 +78,7 @@ _META_DATES = (
     "date",
     "dc.date",
     "dc.date.issued",
+    "dc.date.created",
     "dcterms.created",
     "dcterms.issued",
     "publish-date",
@@ -263,7 +264,7 @@ def _is_noise(tag: HtmlElement, root_size: int) -> bool:
         return False
     if _NOISE_HINT.search(hints):
         return True
-    return bool(_WEAK_NOISE_HINT.search(hints)) and _text_size(tag) < _MOST_OF_ROOT * root_size
+    return bool(_WEAK_NOISE_HINT.search(hints)) and _prose_size(tag) < _MOST_OF_ROOT * root_size
 
 
 def _is_link_list(tag: HtmlElement) -> bool:
@@ -281,7 +282,7 @@ def _text_size(tag: HtmlElement) -> int:
 
 def _drop_noise(root: HtmlElement) -> None:
     """Remove furniture below `root`; the text that follows a removed tag stays."""
-    size = _text_size(root)
+    size = _prose_size(root)
     stack = list(root)
     while stack:
         tag = stack.pop()

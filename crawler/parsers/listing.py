@@ -20,11 +20,22 @@ logger = logging.getLogger(__name__)
 _NOISE_TAGS = ("nav", "header", "footer", "aside", "form", "script", "style", "noscript")
 _NOISE_ROLES = ("navigation", "banner", "contentinfo", "complementary", "search")
 _NOISE_NAMES = re.compile(
-    r"(^|[-_ ])(breadcrumbs?|pagination|pager|paging|nav|navbar|navigation|menu|sidebar|"
-    r"cookies?|share|sharing|social|skip)([-_ ]|$)",
+    r"(^|[-_ ])(breadcrumbs?|pagination|pager|paging|nav|navbar|navigation|menu|sub-?nav|"
+    r"sidebar|rail|cookies?|share|sharing|social|skip|most-?read|most-?popular|most-?viewed|"
+    r"popular|trending|related|newsletters?|sign-?up)([-_ ]|$)",
     re.IGNORECASE,
 )
-_TAXONOMY = {"tag", "tags", "category", "categories", "topic", "topics", "author", "authors"}
+# A block named like furniture that holds at least this share of the page's links is the content
+# itself: "layout--sidebar-right" names a layout, not a sidebar.
+_MOST_LINKS = 0.5
+_TAXONOMY = {
+    "tag", "tags", "category", "categories", "topic", "topics", "author", "authors", "all-about",
+}  # fmt: skip
+_MODIFIER = re.compile(r"--[\w-]+")
+# A section front under the listing ("/news/worcester/", "/news/local-news/"): one or two plain
+# words and a trailing slash, linked by a short label rather than a headline.
+_SECTION = re.compile(r"^[a-z]+(?:-[a-z]+)?$")
+_LABEL_WORDS = 3
 _PAGE_PARAMS = {"page", "paged", "start", "offset", "pg"}  # not "p": WordPress post ids
 _PAGE_PATH = re.compile(r"/page/\d+/?$")
 _FILE_EXT = re.compile(
@@ -41,6 +52,8 @@ def _is_noise(node: HtmlElement) -> bool:
     if tag in _NOISE_TAGS or node.get("role") in _NOISE_ROLES:
         return True
     names = f"{node.get('class') or ''} {node.get('id') or ''}"
+    # A BEM modifier ("layout--sidebar-right") says how a block is laid out, not what it is.
+    names = _MODIFIER.sub("", names)
     return bool(names.strip()) and bool(_NOISE_NAMES.search(names))
 
 
@@ -64,14 +77,20 @@ def _content_root(doc: HtmlElement) -> HtmlElement:
     return body if body is not None else doc
 
 
-def _in_noise(link: HtmlElement, root: HtmlElement) -> bool:
+def _in_noise(link: HtmlElement, root: HtmlElement, total: int) -> bool:
     """Whether the link or any ancestor up to the content root is navigation or the like."""
     node: HtmlElement | None = link
     while node is not None and node is not root:
-        if _is_noise(node):
+        if _is_noise(node) and not _holds_most_links(node, total):
             return True
         node = node.getparent()
     return False
+
+
+def _holds_most_links(node: HtmlElement, total: int) -> bool:
+    if node.tag in _NOISE_TAGS:
+        return False
+    return total > 0 and sum(1 for _ in node.iter("a")) >= _MOST_LINKS * total
 
 
 def _is_paging(parts: SplitResult) -> bool:
@@ -94,6 +113,17 @@ def _keep(url: str, base: SplitResult) -> bool:
     if path == listing or (is_parent and not parts.query):
         return False  # the listing itself or a parent (home, section root); "/?p=9" is a post
     return not (_is_paging(parts) or _is_taxonomy(parts) or _FILE_EXT.search(path))
+
+
+def _is_section(url: str, label: str, base: SplitResult) -> bool:
+    """A section front: a short label linking one or two plain words under the listing's path,
+    with a trailing slash."""
+    path, listing = urlsplit(url).path, base.path.rstrip("/")
+    if not path.endswith("/") or not path.startswith(listing + "/"):
+        return False
+    rest = path[len(listing) + 1 :].rstrip("/")
+    short = len(label.split()) <= _LABEL_WORDS
+    return short and "/" not in rest and _SECTION.match(rest) is not None
 
 
 def _links(html: bytes | str) -> Iterator[tuple[HtmlElement, HtmlElement]]:
@@ -127,17 +157,20 @@ def article_links(
     found: list[str] = []
     base = urlsplit(base_url)
     if selector:
-        chosen: Iterator[tuple[HtmlElement, HtmlElement | None]] = (
+        chosen: list[tuple[HtmlElement, HtmlElement | None]] = [
             (link, None) for link in _selected_links(html, selector)
-        )
+        ]
     else:
-        chosen = _links(html)
+        chosen = list(_links(html))
+    total = len(chosen)
     for link, root in chosen:
         href = str(link.get("href")).strip()
-        if not href or href.startswith("#") or (root is not None and _in_noise(link, root)):
+        noise = root is not None and _in_noise(link, root, total)
+        if not href or href.startswith("#") or noise:
             continue
         url = urldefrag(urljoin(base_url, href)).url
-        if url not in found and _keep(url, base):
+        label = " ".join(" ".join(link.itertext()).split())
+        if url not in found and _keep(url, base) and not _is_section(url, label, base):
             found.append(url)
         if len(found) >= limit:
             break

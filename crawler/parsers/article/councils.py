@@ -56,7 +56,11 @@ def _index() -> _Index:
     names = {n for a in AuthorityRegistry.load().all() for n in a.all_names() if len(n) > 1}
     names.update(data["not_councils"])
     initialisms = frozenset(n for n in names if _is_initialism(n))
-    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    # "Brighton & Hove", "Bath & North East Somerset": an ampersand stands for "and" in any name.
+    alternation = "|".join(
+        re.escape(n).replace(r"\ and\ ", r"\s+(?:and|&)\s+")
+        for n in sorted(names, key=len, reverse=True)
+    )
     words = "|".join(re.escape(w) for w in data["council_words"])
     return _Index(
         pattern=re.compile(rf"(?<![\w&-])(?:the\s+)?({alternation})(?![\w&]|-\w)", re.I),
