@@ -176,10 +176,12 @@ class Publication:
 
 
 def provider_page(name: str, urn: str, publications: list[Publication], files_base: str) -> str:
+    # As Ofsted's site writes them: the file on its own host, a new tab, and a hidden label
+    # "<type>, pdf - 15 July 2024" with a lowercase "pdf".
     links = "".join(
-        f'<li><a class="publication-link" href="{files_base}/v1/file/{p.file_id}">'
-        f'{html.escape(p.label)}<span class="nonvisual">{html.escape(p.label)}, PDF - '
-        f"{p.published.day:02d} {p.published:%B %Y}</span></a></li>"
+        f'<li><a class="publication-link" href="{files_base}/v1/file/{p.file_id}" target="_blank">'
+        f'{html.escape(p.label)}<span class="nonvisual">{html.escape(p.label)}, pdf - '
+        f"{p.published.day} {p.published:%B %Y}</span></a></li>"
         for p in sorted(publications, key=lambda p: p.published, reverse=True)
     )
     return f"""<!doctype html><html><head><title>{html.escape(name)} - Ofsted-like reports</title>
