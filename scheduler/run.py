@@ -180,19 +180,27 @@ def _crawl(
     recheck = {s.name: timedelta(days=s.recheck_days) for s in sources}
     with db.transaction() as session:
         skip = pages.known_urls(session, recheck, now)
-    job = CrawlJob(
-        sources=tuple(sources),
-        skip_urls=frozenset(skip),
-        cache_dir=str(Path(config.crawl.cache_dir).expanduser()),
-        user_agent=config.crawl.user_agent,
-        delay=config.crawl.delay,
-        timeout=config.crawl.timeout,
-        max_bytes=config.crawl.max_bytes,
-        deadline=config.crawl.deadline,
-        obey_robots=config.crawl.obey_robots,
-    )
+    job = crawl_job(config, sources, skip, Path(config.crawl.cache_dir).expanduser())
     with open_crawl(job) as output:
         yield output
+
+
+def crawl_job(
+    config: Config, sources: list[SourceConfig], skip: set[str], cache_dir: Path
+) -> CrawlJob:
+    """The crawl of these sources under the config's politeness, size and time limits."""
+    crawl = config.crawl
+    return CrawlJob(
+        sources=tuple(sources),
+        skip_urls=frozenset(skip),
+        cache_dir=str(cache_dir),
+        user_agent=crawl.user_agent,
+        delay=crawl.delay,
+        timeout=crawl.timeout,
+        max_bytes=crawl.max_bytes,
+        deadline=crawl.deadline,
+        obey_robots=crawl.obey_robots,
+    )
 
 
 def _store(

@@ -15,10 +15,9 @@ from crawler.extract import Extracted
 from crawler.launcher import run_crawl
 from crawler.records import FetchedPage
 from crawler.sources import SourceConfig
-from crawler.spool import CrawlJob
 from scheduler.config import Config
 from scheduler.monitors import entry_count
-from scheduler.run import read_page
+from scheduler.run import crawl_job, read_page
 
 _READ_ROLES = ("article", "report")
 
@@ -62,25 +61,10 @@ def try_source(config: Config, name: str, limit: int) -> Trial:
         raise ConfigError(f"no source named {name!r}; configured: {names}")
     source = replace(source, max_articles=limit)
     with tempfile.TemporaryDirectory(prefix="ofsted-watch-try-") as work:
-        result = run_crawl(_job(config, source, Path(work)))
+        result = run_crawl(crawl_job(config, [source], set(), Path(work) / "cache"))
     pages = tuple(_read(page, source) for page in result.pages)
     failures = tuple(f"{f.url}: {f.message}" for f in result.failures)
     return Trial(source, pages, failures, result.timed_out)
-
-
-def _job(config: Config, source: SourceConfig, work: Path) -> CrawlJob:
-    crawl = config.crawl
-    return CrawlJob(
-        sources=(source,),
-        skip_urls=frozenset(),
-        cache_dir=str(work / "cache"),
-        user_agent=crawl.user_agent,
-        delay=crawl.delay,
-        timeout=crawl.timeout,
-        max_bytes=crawl.max_bytes,
-        deadline=crawl.deadline,
-        obey_robots=crawl.obey_robots,
-    )
 
 
 def _read(page: FetchedPage, source: SourceConfig) -> TrialPage:
