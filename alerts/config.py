@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from crawler.records import AlertType
 
 OUTCOME_EVENTS = (AlertType.NEW, AlertType.CHANGED, AlertType.CONFIRMED, AlertType.MISMATCH)
-OPERATOR_EVENTS = (AlertType.SOURCE_FAILING, AlertType.SOURCE_RECOVERED, AlertType.DELIVERY_FAILED)
+OPERATOR_EVENTS = (
+    AlertType.SOURCE_FAILING,
+    AlertType.SOURCE_RECOVERED,
+    AlertType.DELIVERY_FAILED,
+    AlertType.DELIVERY_RECOVERED,
+)
+# Alerts about delivery itself: one never causes another, whatever happens to it.
+DELIVERY_EVENTS = (AlertType.DELIVERY_FAILED, AlertType.DELIVERY_RECOVERED)
 # Press-reported outcomes below this confidence are stored but not sent: the lowest confidence
 # at and above which the prose reader is right at least 97 % of the time on the tuning folds of
 # its labelled texts (`make eval`, bench/PROSE.md). Ofsted-confirmed outcomes always go out.

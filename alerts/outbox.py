@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from alerts.config import ChannelConfig
+from alerts.config import DELIVERY_EVENTS, ChannelConfig
 from alerts.digest import digest_event, next_digest
 from alerts.render import render
 from alerts.routing import channel_wants
@@ -229,7 +229,11 @@ class Dispatcher:
             return
         row.attempts += 1
         if result.ok:
+            recovering = _in_outage(session, row.channel)
             row.status, row.sent_at, row.last_error = "sent", now, None
+            if recovering and row.event_type not in DELIVERY_EVENTS:
+                self._notify(session, AlertType.DELIVERY_RECOVERED, row.channel, now,
+                             "alerts are being delivered again")  # fmt: skip
             return
         row.last_error = result.error
         if result.permanent or now - row.created_at >= self.retry_window:
@@ -252,17 +256,45 @@ class Dispatcher:
         """
         row.status = "dead"
         logger.error("alert dead id=%d channel=%s error=%s", row.id, row.channel, row.last_error)
-        dead_rows = [row, *(_disable(session, row.channel, now) if gone else [])]
-        for dead in dead_rows:
-            notice = ChangeEvent(
-                type=AlertType.DELIVERY_FAILED,
-                key=f"delivery.failed:{dead.id}",
-                timestamp=now,
-                source_name=dead.channel,
-                message=f"{dead.subject or dead.event_type!r} was not delivered: {row.last_error}",
-            )
-            others = [c for c in self.configs if c.name != dead.channel]
-            enqueue(session, [notice], others, now)
+        if gone:
+            _disable(session, row.channel, now)
+        # A notice about delivery never causes another, and a channel's outage is told once:
+        # otherwise two broken operator channels would tell each other about each other forever.
+        if row.event_type in DELIVERY_EVENTS or _in_outage(session, row.channel):
+            return
+        what = row.subject or row.event_type
+        message = f"{what!r} was not delivered: {row.last_error}"
+        self._notify(session, AlertType.DELIVERY_FAILED, row.channel, now, message)
+
+    def _notify(
+        self, session: Session, kind: AlertType, channel: str, now: datetime, message: str
+    ) -> None:
+        """Tell every other operator channel about this channel's delivery."""
+        notice = ChangeEvent(
+            type=kind,
+            key=f"{kind}:{channel}:{now.isoformat(timespec='seconds')}",
+            timestamp=now,
+            source_name=channel,
+            message=message,
+        )
+        enqueue(session, [notice], [c for c in self.configs if c.name != channel], now)
+
+
+def _in_outage(session: Session, channel: str) -> bool:
+    """Whether operators were last told that this channel fails (not that it recovered)."""
+    about = or_(
+        *(
+            ChangeRow.key.startswith(f"{kind}:{channel}:", autoescape=True)
+            for kind in DELIVERY_EVENTS
+        )
+    )
+    last = session.scalar(
+        select(ChangeRow.type)
+        .where(about)
+        .order_by(ChangeRow.created_at.desc(), ChangeRow.id.desc())
+        .limit(1)
+    )
+    return last == AlertType.DELIVERY_FAILED
 
 
 def _disable(session: Session, channel: str, now: datetime) -> list[OutboxRow]:

@@ -161,6 +161,8 @@ def _source_subject(event: ChangeEvent) -> str:
         return f"Source failing: {name}"
     if event.type == AlertType.DELIVERY_FAILED:
         return f"Alert delivery failed: {name}"
+    if event.type == AlertType.DELIVERY_RECOVERED:
+        return f"Alert delivery recovered: {name}"
     return f"Source event ({event.type}): {name}"
 
 

@@ -29,10 +29,10 @@ def skip_reason(cfg: ChannelConfig, event: ChangeEvent, region: str | None) -> s
 
 
 def _operator_wants(cfg: ChannelConfig, event: ChangeEvent) -> bool:
-    """Dead letters go to every operator channel: one that takes any source.* event."""
-    return event.type == AlertType.DELIVERY_FAILED and any(
-        e.startswith("source.") for e in cfg.events
-    )
+    """Dead letters, and a channel's recovery, go to every operator channel: one that takes any
+    source.* event."""
+    delivery = event.type in (AlertType.DELIVERY_FAILED, AlertType.DELIVERY_RECOVERED)
+    return delivery and any(e.startswith("source.") for e in cfg.events)
 
 
 def _region_matches(region: str | None, wanted: Iterable[str]) -> bool:

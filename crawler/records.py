@@ -45,6 +45,7 @@ class AlertType(StrEnum):
     SOURCE_FAILING = "source.failing"
     SOURCE_RECOVERED = "source.recovered"
     DELIVERY_FAILED = "delivery.failed"
+    DELIVERY_RECOVERED = "delivery.recovered"
 
 
 ALERT_EVENT_TYPES = tuple(t.value for t in AlertType)

@@ -310,3 +310,46 @@ def test_run_dry_run_prints_each_rendered_message(
     assert "[dry-run]" in result.stdout
     assert "dry run channel=comms" in result.stderr and "Thurrock" in result.stderr
     assert hook.requests == [] and rows(database)[0].status == "pending"
+
+
+def test_three_broken_operator_channels_are_told_once_each_then_recover(
+    tmp_path: Path, database: Database
+) -> None:
+    from db.models import ChangeRow
+
+    source_events = '"source.failing", "source.recovered"'
+    with WebhookReceiver() as a, WebhookReceiver() as b, WebhookReceiver() as c:
+        receivers = {"a": a, "b": b, "c": c}
+        channels = "".join(
+            hook_channel(name, server.url + "/ops", source_events)
+            for name, server in receivers.items()
+        )
+        config = write_config(tmp_path, database.url, channels)
+        for server in receivers.values():
+            server.script(*([404] * 500))
+        for n in range(20):
+            failing = ChangeEvent(
+                "source.failing", f"source.failing:news:{n}", utcnow(), source_name="news",
+                message="HTTP 503",
+            )  # fmt: skip
+            queue(database, config, failing)
+            deliver(database, config, later(n + 1), dry_run=False)
+            deliver(database, config, later(n + 1.5), dry_run=False)
+
+        def told(kind: str) -> list[str]:
+            with database.transaction() as session:
+                keys = session.scalars(select(ChangeRow.key).where(ChangeRow.type == kind))
+                return sorted(k.split(":")[1] for k in keys)
+
+        assert told("delivery.failed") == ["a", "b", "c"]  # once per channel, not once a pass
+        a.mend()
+        queue(database, config, ChangeEvent(
+            "source.recovered", "source.recovered:news", utcnow(), source_name="news",
+            message="back",
+        ))  # fmt: skip
+        deliver(database, config, later(30), dry_run=False)
+        deliver(database, config, later(31), dry_run=False)
+        assert told("delivery.recovered") == ["a"]
+        assert told("delivery.failed") == ["a", "b", "c"]
+        got = [r.json["type"] for r in a.requests if r.status == 200]
+        assert "source.recovered" in got
