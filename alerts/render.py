@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from crawler.authorities import AuthorityRegistry
 from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
 from db.changes import comparable_pairs
 
@@ -150,7 +151,41 @@ def subject(event: ChangeEvent) -> str:
     story = _outcome_story(event, event.outcome)
     if event.type == AlertType.CONFIRMED:
         return f"Ofsted confirms: {story}"
-    return f"Ofsted: {story}"
+    return f"{reporter(event)}: {story}"
+
+
+def reporter(event: ChangeEvent) -> str:
+    """Who says it: "Ofsted" only for Ofsted's own report; a council's release speaks for the
+    council ("Southend-on-Sea City Council says"); anything else is the outlet's report."""
+    outcome = event.outcome
+    if outcome is not None and outcome.status == "confirmed":
+        return "Ofsted"
+    source = event.sources[0] if event.sources else None
+    if source is None:
+        return "Reported"
+    host = (urlsplit(source.url).hostname or "").lower()
+    if host.endswith(".gov.uk"):
+        council = _newsroom_council(source.url, outcome)
+        return f"{council} says" if council else "A council says"
+    return f"Reported by {_outlet(source)}"
+
+
+def _newsroom_council(url: str, outcome: InspectionOutcome | None) -> str | None:
+    from crawler.parsers.article.councils import councils_in_url
+
+    found = councils_in_url(url)
+    if found:
+        return found[0].name
+    code = outcome.ons_code if outcome is not None else None
+    authority = AuthorityRegistry.load().by_ons(code) if code else None
+    return authority.name if authority else None
+
+
+def _outlet(source: SourceRef) -> str:
+    """The outlet as operators named it ('echo' -> 'Echo'), else its site."""
+    if source.name:
+        return " ".join(word.capitalize() for word in source.name.replace("_", "-").split("-"))
+    return (urlsplit(source.url).hostname or "the press").removeprefix("www.")
 
 
 def _source_subject(event: ChangeEvent) -> str:

@@ -75,7 +75,8 @@ def source_event(kind: str = "source.failing", name: str = "essex-news") -> Chan
 def test_changed_subject_names_new_grade_and_previous_from_stored_outcome(year: int) -> None:
     event = outcome_event(previous=earlier_outcome(year))
     assert subject(event) == (
-        f"Ofsted: Southend-on-Sea children's services now Good (was Requires improvement, {year})"
+        "Southend-on-Sea City Council says: Southend-on-Sea children's services now Good"
+        f" (was Requires improvement, {year})"
     )
 
 
@@ -85,13 +86,21 @@ def test_changed_subject_falls_back_to_what_the_page_said_about_the_past() -> No
     assert text.endswith("now Inadequate (was Good, 2018)")
 
 
-def test_new_and_confirmed_subjects() -> None:
+def test_subjects_say_who_says_it() -> None:
     outcome = ilacs_outcome(local_authority="Essex", overall="outstanding")
-    assert subject(outcome_event("outcome.new", outcome)) == (
-        "Ofsted: Essex children's services rated Outstanding"
+    story = "Essex children's services rated Outstanding"
+    paper = SourceRef("https://www.echo-news.example/news/123", "feed", "echo")
+    assert subject(outcome_event("outcome.new", outcome, sources=(paper,))) == (
+        f"Reported by Echo: {story}"
     )
+    essex = SourceRef("https://www.essex.gov.uk/news/ofsted", "news", "essex-news")
+    assert subject(outcome_event("outcome.new", outcome, sources=(essex,))) == (
+        f"Essex County Council says: {story}"
+    )
+    report = outcome.with_changes(status="confirmed")
+    assert subject(outcome_event("outcome.new", report, sources=(OFSTED,))) == f"Ofsted: {story}"
     confirmed = subject(outcome_event("outcome.confirmed", outcome, sources=(OFSTED,)))
-    assert confirmed == "Ofsted confirms: Essex children's services rated Outstanding"
+    assert confirmed == f"Ofsted confirms: {story}"
 
 
 @pytest.mark.parametrize("swap", [False, True])
