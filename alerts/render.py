@@ -6,7 +6,7 @@ Python builds a plain view model of strings; the Jinja2 templates in alerts/temp
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -144,6 +144,9 @@ def previous_grade(event: ChangeEvent) -> tuple[str | None, int | None]:
 
 def subject(event: ChangeEvent) -> str:
     """A subject line that tells the story on its own."""
+    if event.type == AlertType.TEST:
+        # A test alert reads like the change it imitates, so the marker is the only difference.
+        return "[TEST] " + subject(replace(event, type=AlertType.CHANGED))
     if event.outcome is None:
         return _source_subject(event)
     if event.type == AlertType.MISMATCH:
@@ -208,7 +211,7 @@ def _outcome_story(event: ChangeEvent, outcome: InspectionOutcome) -> str:
     if outcome.overall is None:
         return f"{council} children's services judged: {_judgement_summary(outcome)}"
     grade = grade_label(outcome.overall)
-    if event.type != AlertType.CHANGED:
+    if event.type not in (AlertType.CHANGED, AlertType.TEST):
         return f"{council} children's services rated {grade}"
     before, year = previous_grade(event)
     if before is None:

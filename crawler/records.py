@@ -46,9 +46,11 @@ class AlertType(StrEnum):
     SOURCE_RECOVERED = "source.recovered"
     DELIVERY_FAILED = "delivery.failed"
     DELIVERY_RECOVERED = "delivery.recovered"
+    TEST = "test"
 
 
-ALERT_EVENT_TYPES = tuple(t.value for t in AlertType)
+# A channel cannot subscribe to test alerts: `alerts test` sends one on demand.
+ALERT_EVENT_TYPES = tuple(t.value for t in AlertType if t is not AlertType.TEST)
 PROBLEM_KINDS = ("fetch", "parse", "storage", "refused", "health")
 
 

@@ -377,7 +377,7 @@ def alerts() -> None:
 @click.pass_context
 @fails_cleanly
 def alerts_test(ctx: click.Context, channel_name: str, dry_run: bool) -> None:
-    """Send a realistic sample alert through one channel.
+    """Send a sample alert, marked [TEST], through one channel.
 
     \b
     Example:

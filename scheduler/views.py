@@ -252,7 +252,7 @@ def _source_line(source: SourceConfig) -> str:
 
 
 def sample_event() -> ChangeEvent:
-    """A realistic outcome.changed alert, used by `alerts test`."""
+    """A realistic change, typed `test` so no reader takes it for a real one (`alerts test`)."""
     now = utcnow()
     previous = InspectionOutcome(
         local_authority="Southend-on-Sea",
@@ -277,7 +277,7 @@ def sample_event() -> ChangeEvent:
         evidence=("This is a test alert from ofsted-watch; no inspection has changed.",),
     )
     return ChangeEvent(
-        type=AlertType.CHANGED,
+        type=AlertType.TEST,
         key=f"test:{now.isoformat()}",
         timestamp=now,
         outcome=outcome,
@@ -293,6 +293,7 @@ def send_sample(config: Config, name: str, dry_run: bool) -> tuple[str, bool]:
         raise ConfigError(f"no channel named {name!r}; configured: {names}")
     event = sample_event()
     channel = build_channel(cfg)
+    dry_run = dry_run or config.alerts.dry_run
     result = channel.send(
         event, message_key=f"test_{event.timestamp:%Y%m%d%H%M%S}", dry_run=dry_run
     )

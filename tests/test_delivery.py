@@ -207,8 +207,13 @@ def test_alert_commands(tmp_path: Path, database: Database, hook: WebhookReceive
     (sent,) = deliver(database, config, later(2), dry_run=False)
     assert sent.result.ok
     sample = runner.invoke(cli, [*base, "test", "--channel", "comms"])
-    assert sample.exit_code == 0 and "[sent]" in sample.output
-    assert hook.requests[-1].json["type"] == "outcome.changed" and hook.requests[-1].verified
+    assert sample.exit_code == 0 and "[sent]" in sample.output and "[TEST] " in sample.output
+    assert hook.requests[-1].json["type"] == "test" and hook.requests[-1].verified
+    sent_so_far = len(hook.requests)
+    quiet = CliRunner(env={"SECRET": SECRET, "OFSTED_WATCH_DRY_RUN": "1"})
+    rehearsal = quiet.invoke(cli, [*base, "test", "--channel", "comms"])
+    assert rehearsal.exit_code == 0 and "[rendered (dry run)]" in rehearsal.output
+    assert len(hook.requests) == sent_so_far  # the configured dry run holds for tests too
     missing = runner.invoke(cli, [*base, "test", "--channel", "nope"])
     assert missing.exit_code == 2 and "no channel named 'nope'" in missing.output
 

@@ -103,6 +103,14 @@ def test_subjects_say_who_says_it() -> None:
     assert confirmed == f"Ofsted confirms: {story}"
 
 
+def test_test_alerts_are_marked_but_otherwise_read_like_the_change() -> None:
+    real = outcome_event(previous=earlier_outcome())
+    trial = outcome_event("test", previous=earlier_outcome())
+    assert subject(trial) == "[TEST] " + subject(real)
+    assert "Overall effectiveness: Requires improvement -> Good" in render(trial).text
+    assert "· test ·" in render(trial).text
+
+
 @pytest.mark.parametrize("swap", [False, True])
 def test_mismatch_subject_says_which_side_said_what(swap: bool) -> None:
     claimed = ilacs_outcome(overall="good")
