@@ -63,6 +63,7 @@ SEND_LABELS = {
 STATUS_LABELS = {
     "confirmed": "Confirmed by Ofsted's report",
     "reported": "Reported by the press; not yet confirmed by Ofsted's report",
+    "announced": "Announced by the council; not yet confirmed by Ofsted's report",
 }
 
 
@@ -171,6 +172,14 @@ def reporter(event: ChangeEvent) -> str:
         council = _newsroom_council(source.url, outcome)
         return f"{council} says" if council else "A council says"
     return f"Reported by {_outlet(source)}"
+
+
+def status_label(event: ChangeEvent, outcome: InspectionOutcome) -> str:
+    """A council's own release is not the press, though neither is Ofsted's word yet."""
+    status = outcome.status
+    if status == "reported" and reporter(event).endswith(" says"):
+        status = "announced"
+    return STATUS_LABELS.get(status, status)
 
 
 def _newsroom_council(url: str, outcome: InspectionOutcome | None) -> str | None:
@@ -385,7 +394,7 @@ def summary_facts(event: ChangeEvent) -> list[tuple[str, str]]:
         facts.append(("Outcome", SEND_LABELS.get(outcome.send_outcome, outcome.send_outcome)))
     facts.append(("Inspected", date_range(outcome.inspection_start, outcome.inspection_end)))
     facts.append(("Published", _long_date(outcome.published)))
-    facts.append(("Status", STATUS_LABELS.get(outcome.status, outcome.status)))
+    facts.append(("Status", status_label(event, outcome)))
     return facts
 
 
@@ -437,7 +446,7 @@ def _outcome_model(event: ChangeEvent, outcome: InspectionOutcome) -> dict[str, 
         "send_outcome": SEND_LABELS.get(outcome.send_outcome or "", outcome.send_outcome),
         "inspected": date_range(outcome.inspection_start, outcome.inspection_end),
         "published": _long_date(outcome.published),
-        "status": STATUS_LABELS.get(outcome.status, outcome.status),
+        "status": status_label(event, outcome),
         "confidence": f"{outcome.confidence:.0%}",
         "evidence": list(outcome.evidence),
         "claimed": claimed,

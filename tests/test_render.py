@@ -170,6 +170,15 @@ def test_body_tells_reported_from_confirmed_and_lists_sources() -> None:
     assert NEWS.url in reported.text
 
 
+def test_a_councils_release_is_not_called_the_press() -> None:
+    paper = SourceRef("https://www.echo-news.example/news/9", "feed", "echo")
+    council = render(outcome_event())  # NEWS is the council's own newsroom
+    press = render(outcome_event(sources=(paper,)))
+    assert "Announced by the council; not yet confirmed" in council.text
+    assert "Reported by the press" not in council.text
+    assert "Reported by the press; not yet confirmed" in press.text
+
+
 def test_scraped_text_is_escaped_in_html_but_kept_in_text() -> None:
     nasty = '<script>alert("x")</script> & Good'
     outcome = ilacs_outcome(evidence=(nasty,), local_authority="Essex <b>")
