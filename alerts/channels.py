@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -162,7 +162,13 @@ class EmailChannel(Channel):
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = message_id(message_key)
+        domain = mail_domain(self.sender)
+        msg["Message-ID"] = message_id(message_key, domain)
+        thread = thread_id(event, domain)
+        if thread is not None:
+            msg["In-Reply-To"] = msg["References"] = thread
+        # RFC 3834: tells mail servers and people's rules not to answer or bounce-loop on it.
+        msg["Auto-Submitted"] = "auto-generated"
         msg["X-Ofsted-Watch-Event"] = event.type
         msg.set_content(rendered.text)
         msg.add_alternative(rendered.html, subtype="html")
@@ -233,9 +239,25 @@ class EmailChannel(Channel):
         )
 
 
-def message_id(message_key: str) -> str:
-    """`<key@ofsted-watch>`, with characters that would break the header replaced by '-'."""
-    return f"<{message_key.translate(_MSGID_UNSAFE)}@ofsted-watch>"
+def message_id(message_key: str, domain: str = "ofsted-watch") -> str:
+    """`<key@domain>`, with characters that would break the header replaced by '-'."""
+    return f"<{message_key.translate(_MSGID_UNSAFE)}@{domain}>"
+
+
+def mail_domain(sender: str) -> str:
+    """The domain of the `from` address, so Message-IDs are unique to the sender's site."""
+    _, at, domain = parseaddr(sender)[1].rpartition("@")
+    domain = domain.strip().lower().translate(_MSGID_UNSAFE)
+    return domain if at and domain else "ofsted-watch"
+
+
+def thread_id(event: ChangeEvent, domain: str) -> str | None:
+    """One made-up parent per inspection event, so the reported, confirmed and mismatch mails
+    about it thread together in any client that follows References."""
+    parts = event.key.split(":")
+    if event.outcome is None or len(parts) < 2 or not parts[1].isdigit():
+        return None
+    return f"<inspection-event-{parts[1]}@{domain}>"
 
 
 def parse_smtp_url(url: str, channel: str = "?") -> tuple[str, int, str]:

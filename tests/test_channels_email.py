@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from alerts.channels import CHANNELS, EmailChannel, build_channel, parse_smtp_url
+from alerts.channels import CHANNELS, EmailChannel, build_channel, mail_domain, parse_smtp_url
 from alerts.config import ChannelConfig
 from alerts.render import render
 from crawler.errors import ConfigError
+from crawler.records import ChangeEvent
 from scheduler.demo.receivers import SmtpSink, free_port
 from tests.test_render import ilacs_outcome, outcome_event
 
@@ -71,8 +73,31 @@ def test_message_id_is_stable_for_the_same_key(smtp_sink: SmtpSink) -> None:
         assert channel.send(outcome_event(), message_key=key).ok
     assert smtp_sink.wait_for(3)
     ids = [m["Message-ID"] for m in smtp_sink.messages]
-    assert ids[0] == ids[1] == "<evt-42@ofsted-watch>"
-    assert ids[2] == "<evt-43@ofsted-watch>"
+    assert ids[0] == ids[1] == "<evt-42@example.org>"
+    assert ids[2] == "<evt-43@example.org>"
+
+
+def test_mail_about_one_inspection_threads_and_says_it_is_automatic(smtp_sink: SmtpSink) -> None:
+    channel = channel_for(smtp_sink)
+    reported = outcome_event("outcome.changed", key="outcome.changed:7")
+    confirmed = outcome_event("outcome.confirmed", ilacs_outcome(status="confirmed"))
+    confirmed = replace(confirmed, key="outcome.confirmed:7")
+    other = outcome_event("outcome.new", key="outcome.new:8")
+    for number, event in enumerate((reported, confirmed, other)):
+        assert channel.send(event, message_key=f"m{number}").ok
+    assert smtp_sink.wait_for(3)
+    first, second, third = smtp_sink.messages
+    assert first["References"] == second["In-Reply-To"] == "<inspection-event-7@example.org>"
+    assert third["References"] != first["References"]
+    assert all(m["Auto-Submitted"] == "auto-generated" for m in smtp_sink.messages)
+    notice = ChangeEvent("source.failing", "source.failing:x", datetime.now(UTC), source_name="x")
+    assert channel.send(notice, message_key="m3").ok and smtp_sink.wait_for(4)
+    assert smtp_sink.messages[3]["References"] is None
+
+
+def test_message_ids_use_the_senders_domain() -> None:
+    assert mail_domain("Comms Alerts <alerts@Essex.gov.uk>") == "essex.gov.uk"
+    assert mail_domain("not an address") == "ofsted-watch"
 
 
 def test_scraped_text_arrives_escaped_in_the_html_part(smtp_sink: SmtpSink) -> None:
@@ -120,7 +145,7 @@ def test_451_is_transient_and_the_next_attempt_succeeds(smtp_sink: SmtpSink) -> 
     second = channel.send(outcome_event(), message_key="retry")
     assert second.ok
     assert smtp_sink.wait_for(1)
-    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<retry@ofsted-watch>"]
+    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<retry@example.org>"]
 
 
 def test_connection_refused_is_a_result_not_an_exception() -> None:
@@ -137,7 +162,7 @@ def test_dry_run_renders_but_sends_nothing(smtp_sink: SmtpSink) -> None:
     # A real send afterwards is the only message: the dry run never reached the server.
     assert channel.send(outcome_event(), message_key="real").ok
     assert smtp_sink.wait_for(1)
-    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<real@ofsted-watch>"]
+    assert [m["Message-ID"] for m in smtp_sink.messages] == ["<real@example.org>"]
 
 
 @pytest.mark.parametrize(
