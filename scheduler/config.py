@@ -148,7 +148,7 @@ def _key_path(table: str, index: int | None, key: str | None) -> str:
 
 
 _TOP_KEYS = ("database", "crawl", "alerts", "atom", "source", "channel")
-_ATOM_KEYS = ("path", "title", "limit")
+_ATOM_KEYS = ("path", "title", "limit", "url")
 _DATABASE_KEYS = ("url",)
 _CRAWL_KEYS = (
     "user_agent",
@@ -332,6 +332,7 @@ def _atom(t: Mapping[str, Any], where: _Where) -> AtomSettings:
         path=_str(t, "path", where, "atom", None, d.path),
         title=_str(t, "title", where, "atom", None, d.title),
         limit=int(_number(t, "limit", where, "atom", d.limit)),
+        url=_str(t, "url", where, "atom", None, d.url),
     )
 
 

@@ -190,6 +190,7 @@ delay = 0
 cache_dir = "{tmp_path / "cache"}"
 [atom]
 path = "{tmp_path / "feed.xml"}"
+url = "https://alerts.test.invalid/feed.xml"
 [[source]]
 name = "ofsted"
 kind = "ofsted"
@@ -402,6 +403,11 @@ def test_atom_feed_and_outcomes_command(harness: Harness, tmp_path: Path) -> Non
     entries = feed.findall("a:entry", ns)
     assert len(entries) == 1
     assert entries[0].findtext("a:title", namespaces=ns).startswith("Ofsted: Thurrock")
+    (self_link,) = feed.findall("a:link[@rel='self']", ns)
+    assert self_link.get("href") == "https://alerts.test.invalid/feed.xml"
+    (alternate,) = entries[0].findall("a:link[@rel='alternate']", ns)
+    assert alternate.get("href", "").startswith(harness.sites.ofsted.url)
+    assert (tmp_path / "feed.xml").stat().st_mode & 0o777 == 0o644
     runner = CliRunner(env={"SECRET": SECRET})
     base = ["--config", harness.config.path, "outcomes"]
     rows = runner.invoke(cli, [*base, "--since", "2019-01-01", "--kind", "inspection", "--json"])
