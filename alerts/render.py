@@ -447,7 +447,8 @@ def _outcome_model(event: ChangeEvent, outcome: InspectionOutcome) -> dict[str, 
         "inspected": date_range(outcome.inspection_start, outcome.inspection_end),
         "published": _long_date(outcome.published),
         "status": status_label(event, outcome),
-        "confidence": f"{outcome.confidence:.0%}",
+        # Confidence qualifies a reading of someone else's words; Ofsted's report is the record.
+        "confidence": None if outcome.status == "confirmed" else f"{outcome.confidence:.0%}",
         "evidence": list(outcome.evidence),
         "claimed": claimed,
     }

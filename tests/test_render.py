@@ -166,6 +166,8 @@ def test_body_tells_reported_from_confirmed_and_lists_sources() -> None:
     assert "not yet confirmed" in reported.text
     assert "not yet confirmed" not in confirmed.text
     assert "Confirmed by Ofsted's report" in confirmed.text
+    assert "Confidence: 95%" in reported.text
+    assert "Confidence" not in confirmed.text and "Confidence" not in confirmed.html
     assert f'<a href="{NEWS.url}">southend-news</a>' in reported.html
     assert NEWS.url in reported.text
 
