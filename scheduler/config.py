@@ -90,6 +90,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if not data:
+        # An empty file would watch nothing and still report itself healthy.
+        raise ConfigError(f"{path}: the config is empty (see examples/ofsted-watch.toml)")
     config = _build(data, where, env)
     return _apply_env(config, env)
 
@@ -526,6 +529,19 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     url = env.get("OFSTED_WATCH_DATABASE_URL")
     if url:
         config = replace(config, database_url=url)
-    if env.get("OFSTED_WATCH_DRY_RUN", "").lower() in ("1", "true", "yes"):
+    if _env_flag(env, "OFSTED_WATCH_DRY_RUN"):
         config = replace(config, alerts=replace(config.alerts, dry_run=True))
     return config
+
+
+_TRUE_WORDS, _FALSE_WORDS = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no variable; anything else is an error, since a typo must not send real alerts."""
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE_WORDS:
+        return True
+    if value in _FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}: expected 1/true/yes or 0/false/no, got {env[name]!r}")

@@ -221,3 +221,25 @@ def test_css_overrides_are_checked_at_load_and_belong_to_newsrooms(tmp_path: Pat
     on_feed = CONTRACT_EXAMPLE.replace('/news/rss"', '/news/rss"\nlink_selector = "a"')
     with pytest.raises(ConfigError, match=r"source\[2\]\.link_selector: unknown key"):
         load_config(write(tmp_path, on_feed), ENV)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_config_is_an_error_not_a_healthy_watcher_of_nothing(
+    tmp_path: Path, text: str
+) -> None:
+    with pytest.raises(ConfigError, match="the config is empty"):
+        load_config(write(tmp_path, text), ENV)
+
+
+@pytest.mark.parametrize(
+    ("value", "dry"), [("1", True), ("Yes", True), ("off", False), ("", False)]
+)
+def test_dry_run_variable_takes_yes_or_no(tmp_path: Path, value: str, dry: bool) -> None:
+    env = {**ENV, "OFSTED_WATCH_DRY_RUN": value}
+    assert load_config(write(tmp_path, CONTRACT_EXAMPLE), env).alerts.dry_run is dry
+
+
+def test_a_dry_run_variable_that_is_neither_yes_nor_no_is_an_error(tmp_path: Path) -> None:
+    env = {**ENV, "OFSTED_WATCH_DRY_RUN": "maybe"}
+    with pytest.raises(ConfigError, match=r"OFSTED_WATCH_DRY_RUN: .*'maybe'"):
+        load_config(write(tmp_path, CONTRACT_EXAMPLE), env)
