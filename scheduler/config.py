@@ -7,6 +7,7 @@ Every error names the file and line (or the key path) and, for unknown keys, lis
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -348,9 +349,19 @@ def resolve_authorities(names: list[str], label: str) -> tuple[str, ...]:
     for name in names:
         authority = registry.resolve(name)
         if authority is None:
-            raise ConfigError(f"{label}: {name!r} is not a known council (or names more than one)")
+            raise ConfigError(
+                f"{label}: {name!r} is not a known council (or names more than one)"
+                + _did_you_mean(name, registry)
+            )
         codes.append(authority.ons_code)
     return tuple(dict.fromkeys(codes))
+
+
+def _did_you_mean(name: str, registry: AuthorityRegistry) -> str:
+    known = {n.lower(): a.short_name for a in registry.current() for n in a.all_names()}
+    close = difflib.get_close_matches(name.lower(), list(known), n=3, cutoff=0.75)
+    guesses = list(dict.fromkeys(known[n] for n in close))
+    return f"; did you mean {' or '.join(map(repr, guesses))}?" if guesses else ""
 
 
 def _url(value: str, label: str, schemes: tuple[str, ...] = ("http", "https")) -> str:

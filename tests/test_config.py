@@ -130,6 +130,24 @@ def test_unknown_council_is_an_error(tmp_path: Path) -> None:
         load_config(path, ENV)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Southend-on-See", "Southend-on-Sea"),
+        ("Hertfordshir", "Hertfordshire"),
+        ("Thurock", "Thurrock"),
+    ],
+)
+def test_a_misspelt_council_gets_a_suggestion(tmp_path: Path, typed: str, meant: str) -> None:
+    path = write(tmp_path, CONTRACT_EXAMPLE.replace('"Southend-on-Sea"]', f'"{typed}"]'))
+    with pytest.raises(ConfigError, match=f"did you mean '{meant}'"):
+        load_config(path, ENV)
+    atlantis = write(tmp_path, CONTRACT_EXAMPLE.replace('"Southend-on-Sea"]', '"Atlantis"]'))
+    with pytest.raises(ConfigError) as raised:
+        load_config(atlantis, ENV)
+    assert "did you mean" not in str(raised.value)
+
+
 def test_star_means_all_current_councils(tmp_path: Path) -> None:
     text = CONTRACT_EXAMPLE.replace('["Essex", "Southend-on-Sea"]', '["*"]')
     assert len(load_config(write(tmp_path, text), ENV).sources[0].authorities) == 153
