@@ -435,13 +435,28 @@ def _cron(t: Mapping[str, Any], where: _Where, i: int) -> str | None:
     expr = _str(t, "cron", where, "source", i)
     if expr is None:
         return None
+    problem = cron_problem(str(expr))
+    if problem:
+        raise ConfigError(f"{where('source', i, 'cron')}: {problem}")
+    return str(expr)
+
+
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+
+def cron_problem(expr: str) -> str | None:
+    """What is wrong with a five-field crontab line, naming the field, or None."""
     from apscheduler.triggers.cron import CronTrigger
 
-    try:
-        CronTrigger.from_crontab(expr)
-    except ValueError as exc:
-        raise ConfigError(f"{where('source', i, 'cron')}: {exc}") from None
-    return str(expr)
+    fields = expr.split()
+    if len(fields) != len(_CRON_FIELDS):
+        return f"needs 5 fields ({' '.join(_CRON_FIELDS)}), got {len(fields)}"
+    for name, value in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            CronTrigger(**{name: value})
+        except ValueError as exc:
+            return f"{name} field {value!r}: {exc}"
+    return None
 
 
 def read_secret(value: str | None, label: str, env: Mapping[str, str]) -> str | None:

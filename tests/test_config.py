@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.errors import ConfigError
-from scheduler.config import config_path, load_config, parse_duration
+from scheduler.config import config_path, cron_problem, load_config, parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -155,8 +155,22 @@ def test_star_means_all_current_councils(tmp_path: Path) -> None:
 
 def test_bad_cron_is_reported(tmp_path: Path) -> None:
     text = CONTRACT_EXAMPLE.replace('every = "30m"', 'cron = "99 * * * *"')
-    with pytest.raises(ConfigError, match=r"source\[1\].cron"):
+    with pytest.raises(ConfigError, match=r"source\[1\].cron: minute field '99'"):
         load_config(write(tmp_path, text), ENV)
+
+
+@pytest.mark.parametrize(
+    ("expr", "named"),
+    [
+        ("0 25 * * *", "hour field '25'"),
+        ("0 7 * * mon-fry", "day_of_week field 'mon-fry'"),
+        ("0 7 32 * *", "day field '32'"),
+        ("0 7 *", "needs 5 fields"),
+    ],
+)
+def test_cron_errors_name_the_field(expr: str, named: str) -> None:
+    assert named in (cron_problem(expr) or "")
+    assert cron_problem("30 7 * * mon-fri") is None
 
 
 def test_environment_overrides_database(tmp_path: Path) -> None:
