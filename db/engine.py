@@ -11,8 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.authorities import AuthorityRegistry
@@ -30,6 +30,23 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StorageError(f"database {_safe(url)}: {exc}") from None
+
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def url_problem(url: str) -> str | None:
+    """Why this database URL cannot work (a typo in the dialect or driver), or None.
+
+    Checked at config load, so `check-config` catches it before the first run does."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        return f"{_safe(url)}: {exc}"
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        return f"{_safe(url)}: use sqlite:/// or postgresql+psycopg://"
+    return None
 
 
 def _sqlite_engine(url: str) -> Engine:

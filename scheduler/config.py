@@ -192,7 +192,7 @@ def _build(data: Mapping[str, Any], where: _Where, env: Mapping[str, str]) -> Co
     _unique([c.name for c in channels], "channel", where)
     return Config(
         path=str(where.path),
-        database_url=_str(database, "url", where, "database", None, Config.database_url),
+        database_url=_database_url(database, where),
         crawl=_crawl(_table(data, "crawl", where), where),
         alerts=_alerts(_table(data, "alerts", where), where),
         atom=_atom(_table(data, "atom", where), where),
@@ -338,6 +338,16 @@ def _atom(t: Mapping[str, Any], where: _Where) -> AtomSettings:
         limit=int(_number(t, "limit", where, "atom", d.limit)),
         url=_str(t, "url", where, "atom", None, d.url),
     )
+
+
+def _database_url(t: Mapping[str, Any], where: _Where) -> str:
+    from db.engine import url_problem
+
+    url = _str(t, "url", where, "database", None, Config.database_url) or Config.database_url
+    problem = url_problem(url)
+    if problem:
+        raise ConfigError(f"{where('database', None, 'url')}: {problem}")
+    return url
 
 
 def resolve_authorities(names: list[str], label: str) -> tuple[str, ...]:
@@ -554,6 +564,11 @@ def _webhook_fields(
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
     url = env.get("OFSTED_WATCH_DATABASE_URL")
     if url:
+        from db.engine import url_problem
+
+        problem = url_problem(url)
+        if problem:
+            raise ConfigError(f"OFSTED_WATCH_DATABASE_URL: {problem}")
         config = replace(config, database_url=url)
     if _env_flag(env, "OFSTED_WATCH_DRY_RUN"):
         config = replace(config, alerts=replace(config.alerts, dry_run=True))

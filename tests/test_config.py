@@ -178,6 +178,17 @@ def test_environment_overrides_database(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, CONTRACT_EXAMPLE), env).database_url == "sqlite:///other.db"
 
 
+@pytest.mark.parametrize(
+    "url", ["sqlit:///x.db", "postgres+psycopgg://u@h/d", "mysql://u@h/d", "not a url"]
+)
+def test_a_database_url_that_cannot_work_is_caught_at_load(tmp_path: Path, url: str) -> None:
+    text = CONTRACT_EXAMPLE.replace('url = "sqlite:///ofsted-watch.db"', f'url = "{url}"')
+    with pytest.raises(ConfigError, match=r":\d+: database.url: "):
+        load_config(write(tmp_path, text), ENV)
+    with pytest.raises(ConfigError, match="OFSTED_WATCH_DATABASE_URL: "):
+        load_config(write(tmp_path, CONTRACT_EXAMPLE), {**ENV, "OFSTED_WATCH_DATABASE_URL": url})
+
+
 def test_config_path_precedence() -> None:
     assert str(config_path("a.toml", {"OFSTED_WATCH_CONFIG": "b.toml"})) == "a.toml"
     assert str(config_path(None, {"OFSTED_WATCH_CONFIG": "b.toml"})) == "b.toml"
