@@ -45,17 +45,33 @@ class SourceOutcome:
 
 def is_due(source: SourceConfig, state: SourceState, now: datetime) -> bool:
     """Never run, or its `every` interval or `cron` time has come, and no not-before holds it."""
-    if state.not_before and state.not_before > now:
-        return False
-    if state.last_run_at is None:
-        return True
+    return next_due(source, state) <= now + SLACK
+
+
+def next_due(source: SourceConfig, state: SourceState) -> datetime:
+    """When the source may next run: its schedule after the last run, or a later not-before."""
+    scheduled = datetime.min if state.last_run_at is None else _after(source, state.last_run_at)
+    return max(scheduled, state.not_before or datetime.min)
+
+
+def _after(source: SourceConfig, last: datetime) -> datetime:
     if source.cron:
         trigger = CronTrigger.from_crontab(source.cron, timezone="UTC")
-        last = state.last_run_at.replace(tzinfo=trigger.timezone)
-        fire = trigger.get_next_fire_time(None, last)
-        return fire is not None and fire.replace(tzinfo=None) <= now + SLACK
-    interval = timedelta(seconds=source.every_seconds or 0)
-    return state.last_run_at + interval <= now + SLACK
+        fire = trigger.get_next_fire_time(None, last.replace(tzinfo=trigger.timezone))
+        return datetime.max if fire is None else fire.replace(tzinfo=None)
+    return last + timedelta(seconds=source.every_seconds or 0)
+
+
+def skip_reason(source: SourceConfig, state: SourceState, now: datetime) -> str:
+    """Why a pass left the source alone, in the words an operator needs."""
+    if not source.enabled:
+        return "disabled"
+    if state.not_before and state.not_before > now:
+        return f"held until {state.not_before:%Y-%m-%d %H:%M} UTC (the site asked to wait)"
+    due = next_due(source, state)
+    if due > now + SLACK:
+        return f"next due {due:%Y-%m-%d %H:%M} UTC"
+    return "another pass holds it"
 
 
 def lease(state: SourceState, owner: str, now: datetime, hold: timedelta) -> SourceState | None:

@@ -32,7 +32,7 @@ from db.history import History, Observed
 from db.pages import SeenPage
 from db.sources import read_state, save_state, state_names
 from scheduler.config import AlertSettings, Config
-from scheduler.health import SourceOutcome, is_due, lease, settle
+from scheduler.health import SourceOutcome, is_due, lease, settle, skip_reason
 from scheduler.monitors import entry_count, problems
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class PassReport:
     deliveries: tuple[Delivered, ...]
     timed_out: bool = False
     events: tuple[ChangeEvent, ...] = field(default=())
+    waiting: tuple[str, ...] = field(default=())  # "name: why it was skipped", per skipped
 
     @property
     def exit_code(self) -> int:
@@ -116,14 +117,14 @@ def run_pass(
     db = database
     owner = uuid.uuid4().hex
     run_id = _start_run(db, now)
-    sources, skipped = _claim_sources(db, config, owner, now, all_sources)
+    sources, skipped, waiting = _claim_sources(db, config, owner, now, all_sources)
     with _crawl(db, config, sources, now) as crawl:
         outcomes, events = _store(db, config, sources, crawl, run_id, now, baseline)
     queued = _acknowledge(db) if baseline else _queue(db, config, events, now)
     write_feed(db, config.atom, now)
     deliveries = deliver(db, config, now, dry_run=dry_run or config.alerts.dry_run)
     report = PassReport(
-        run_id, outcomes, skipped, queued, tuple(deliveries), crawl.timed_out, events
+        run_id, outcomes, skipped, queued, tuple(deliveries), crawl.timed_out, events, waiting
     )
     _finish_run(db, report)
     return report
@@ -136,9 +137,9 @@ def _start_run(db: Database, now: datetime) -> int:
 
 def _claim_sources(
     db: Database, config: Config, owner: str, now: datetime, all_sources: bool
-) -> tuple[list[SourceConfig], tuple[str, ...]]:
+) -> tuple[list[SourceConfig], tuple[str, ...], tuple[str, ...]]:
     hold = timedelta(seconds=config.crawl.deadline + 300)
-    claimed, skipped = [], []
+    claimed, skipped, waiting = [], [], []
     _ensure_states(db, config)
     with db.transaction() as session:
         for source in config.sources:
@@ -151,8 +152,9 @@ def _claim_sources(
                 claimed.append(source)
             else:
                 skipped.append(source.name)
+                waiting.append(f"{source.name}: {skip_reason(source, state, now)}")
     logger.info("pass sources due=%s skipped=%s", [s.name for s in claimed], skipped)
-    return claimed, tuple(skipped)
+    return claimed, tuple(skipped), tuple(waiting)
 
 
 def _ensure_states(db: Database, config: Config) -> None:

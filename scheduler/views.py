@@ -56,6 +56,11 @@ def pass_summary(report: PassReport) -> str:
         )
     if report.timed_out:
         lines.append("  the crawl hit its deadline and was stopped")
+    lines += [f"  skipped {why}" for why in report.waiting]
+    if not report.sources and not report.waiting:
+        lines.append("  no sources are configured")
+    elif not report.sources:
+        lines.append("  nothing was due; `run --all` crawls every source now")
     return "\n".join(lines)
 
 

@@ -9,13 +9,14 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from db.engine import Database
+from scheduler import views
 from scheduler.cli import cli
 from scheduler.config import Config, load_config
 from scheduler.demo import content
@@ -94,6 +95,7 @@ def test_429_with_retry_after_is_honoured(
             config, database=database, all_sources=True, now=utcnow() + timedelta(hours=hours)
         )
         assert later.sources == () and "newsroom" in later.skipped
+        assert "held until" in views.pass_summary(later)
     assert newsroom.hits("/news") == hits
     after = run_pass(config, database=database, now=utcnow() + timedelta(hours=2.1))
     assert after.exit_code == 0 and newsroom.hits("/news") == hits + 1
@@ -140,7 +142,7 @@ def test_status_exit_codes_follow_health(
 def test_start_up_says_what_is_on_and_why_anything_is_off(
     tmp_path: Path, newsroom: SiteServer, ops: WebhookReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = make_config(tmp_path, "/news", newsroom, ops)
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", newsroom, ops)
     off = dataclasses.replace(config.sources[0], name="paused", enabled=False)
     config = dataclasses.replace(config, sources=(*config.sources, off))
     with caplog.at_level(logging.INFO, logger="scheduler.run"):
@@ -154,3 +156,28 @@ def test_start_up_says_what_is_on_and_why_anything_is_off(
     with caplog.at_level(logging.INFO, logger="scheduler.run"):
         log_components(quiet)
     assert any("channel disabled name=ops" in r.getMessage() for r in caplog.records)
+
+
+def test_a_run_with_nothing_due_says_why_and_when(
+    tmp_path: Path, newsroom: SiteServer, ops: WebhookReceiver
+) -> None:
+    config = make_config(tmp_path, f"sqlite:///{tmp_path / 'w.db'}", newsroom, ops)
+    newsroom.put("/news", content.council_listing(STORIES))
+    database = Database.open(config.database_url)
+    first = run_pass(config, database=database)
+    soon = run_pass(config, database=database, now=utcnow() + timedelta(minutes=20))
+    text = views.pass_summary(soon)
+    due = (first_run_time(database) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    assert first.sources and soon.sources == ()
+    assert f"skipped newsroom: next due {due} UTC" in text
+    assert "nothing was due; `run --all` crawls every source now" in text
+    database.close()
+
+
+def first_run_time(database: Database) -> datetime:
+    from db.sources import read_state
+
+    with database.transaction() as session:
+        last = read_state(session, "newsroom", "news").last_run_at
+    assert last is not None
+    return last
