@@ -16,7 +16,7 @@ import jinja2
 
 from crawler.authorities import AuthorityRegistry
 from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
-from db.changes import comparable_pairs
+from db.changes import COMBINED, SPLIT, comparable_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -353,13 +353,30 @@ def column_headings(event: ChangeEvent) -> tuple[str, str]:
 
 
 def _rows(before: dict[str, str], after: dict[str, str], framework: str) -> list[JudgementRow]:
+    before, joint = _split_like(before, after)
+    missing = "not judged" if before else "none stored"
     rows = []
     for area, _ in _ordered({**before, **after}):
         old, new = before.get(area), after.get(area)
-        old_text = grade_label(old) if old else "–"
-        new_text = grade_label(new) if new else "–"
-        rows.append(JudgementRow(area_label(area, framework), old_text, new_text, old != new))
+        old_text = grade_label(old) if old else missing
+        if area in joint:
+            old_text += " (judged together)"
+        new_text = grade_label(new) if new else "not judged"
+        changed = old is not None and new is not None and old != new
+        rows.append(JudgementRow(area_label(area, framework), old_text, new_text, changed))
     return rows
+
+
+def _split_like(
+    before: dict[str, str], after: dict[str, str]
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Children in care and care leavers were judged together before 2023 and apart since; an
+    earlier joint grade is shown against each of the two new areas, so no row reads as lost."""
+    if COMBINED not in before or COMBINED in after or not any(a in after for a in SPLIT):
+        return before, frozenset()
+    joint = frozenset(a for a in SPLIT if a in after)
+    aligned = {k: v for k, v in before.items() if k != COMBINED}
+    return {**aligned, **dict.fromkeys(joint, before[COMBINED])}, joint
 
 
 def _long_date(value: date | None) -> str:
@@ -399,7 +416,7 @@ def summary_facts(event: ChangeEvent) -> list[tuple[str, str]]:
 
 
 def _row_fact(event_type: str, row: JudgementRow) -> str:
-    if not row.changed or row.before == "–":
+    if not row.changed:
         return row.after
     if event_type == AlertType.MISMATCH:
         return f"{row.after} (page said {row.before})"

@@ -103,6 +103,15 @@ def test_subjects_say_who_says_it() -> None:
     assert confirmed == f"Ofsted confirms: {story}"
 
 
+def test_areas_one_side_never_judged_say_so_rather_than_look_lost() -> None:
+    earlier = earlier_outcome().with_changes(judgements={"leaders": "good"})
+    later = ilacs_outcome(judgements={"leaders": "good", "help_and_protection": "good"})
+    rows = render(outcome_event(outcome=later, previous=earlier)).text.splitlines()
+    assert "  - Help and protection: not judged -> Good" in rows
+    first = render(outcome_event("outcome.new", later)).text.splitlines()
+    assert "  - Impact of leaders: none stored -> Good" in first
+
+
 def test_test_alerts_are_marked_but_otherwise_read_like_the_change() -> None:
     real = outcome_event(previous=earlier_outcome())
     trial = outcome_event("test", previous=earlier_outcome())
@@ -154,8 +163,11 @@ def test_body_has_before_and_after_per_area_with_human_labels() -> None:
     lines = message.text.splitlines()
     assert any("Help and protection: Good -> Good" in line for line in lines)
     assert any("Impact of leaders: Requires improvement -> Good" in line for line in lines)
-    assert any("Children in care: – -> Outstanding" in line for line in lines)
-    assert "Children in care and care leavers" in message.html
+    joint = "Requires improvement (judged together)"
+    assert f"  * Children in care: {joint} -> Outstanding" in lines
+    assert f"  * Care leavers: {joint} -> Good" in lines
+    assert "Children in care and care leavers" not in message.text  # no row left empty
+    assert "–" not in message.text
     assert "15 January 2024 to 26 January 2024" in message.text
     assert "4 March 2024" in message.html
 
