@@ -67,6 +67,20 @@ STATUS_LABELS = {
 }
 
 
+# The footer names the kind of alert in words; the machine name stays in the webhook and header.
+EVENT_TYPE_LABELS: dict[str, str] = {
+    AlertType.NEW: "new outcome",
+    AlertType.CHANGED: "changed outcome",
+    AlertType.CONFIRMED: "confirmed by Ofsted",
+    AlertType.MISMATCH: "coverage differs from Ofsted",
+    AlertType.SOURCE_FAILING: "source failing",
+    AlertType.SOURCE_RECOVERED: "source recovered",
+    AlertType.DELIVERY_FAILED: "delivery failed",
+    AlertType.DELIVERY_RECOVERED: "delivery recovered",
+    AlertType.TEST: "test alert",
+}
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     """One alert as words: the subject line and the same body as plain text and as HTML."""
@@ -434,6 +448,7 @@ def view_model(event: ChangeEvent) -> dict[str, Any]:
     model: dict[str, Any] = {
         "subject": subject(event),
         "event_type": event.type,
+        "event_label": EVENT_TYPE_LABELS.get(event.type, event.type),
         "key": event.key,
         "when": event.timestamp.strftime("%Y-%m-%d %H:%M %Z").strip(),
         "outcome": None,

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from alerts.render import render, subject, summary_facts
-from crawler.records import ChangeEvent, InspectionOutcome, SourceRef
+from alerts.render import EVENT_TYPE_LABELS, render, subject, summary_facts
+from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
 
 NOW = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
 NEWS = SourceRef("https://www.southend.gov.uk/news/ofsted-2024", "news", "southend-news")
@@ -117,7 +117,7 @@ def test_test_alerts_are_marked_but_otherwise_read_like_the_change() -> None:
     trial = outcome_event("test", previous=earlier_outcome())
     assert subject(trial) == "[TEST] " + subject(real)
     assert "Overall effectiveness: Requires improvement -> Good" in render(trial).text
-    assert "· test ·" in render(trial).text
+    assert "· test alert · reference evt-1" in render(trial).text
 
 
 @pytest.mark.parametrize("swap", [False, True])
@@ -231,3 +231,7 @@ def test_dates_are_shown_at_the_precision_stated() -> None:
         outcome=ilacs_outcome(inspection_start=date(2024, 11, 1), inspection_end=date(2024, 11, 30))
     )
     assert "Inspected:  November 2024" in render(month).text.splitlines()
+
+
+def test_every_alert_type_has_words_for_the_footer() -> None:
+    assert set(EVENT_TYPE_LABELS) == set(AlertType)
