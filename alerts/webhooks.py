@@ -116,6 +116,20 @@ def _slack_sources(event: ChangeEvent) -> list[dict[str, str]]:
     return elements or [{"type": "mrkdwn", "text": f"ofsted-watch · {event.type}"}]
 
 
+# The facts a reader must never lose to a field limit; the grade rows fold together instead.
+_KEPT_WHOLE = ("Council", "Event", "Outcome", "Inspected", "Published", "Status")
+
+
+def fit_fields(facts: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """At most `limit` facts: past it, the grade rows share one "Judgements" field."""
+    if len(facts) <= limit:
+        return facts
+    grades = [f"{k}: {v}" for k, v in facts if k not in _KEPT_WHOLE]
+    head = [f for f in facts[:2] if f[0] in _KEPT_WHOLE]
+    tail = [f for f in facts[2:] if f[0] in _KEPT_WHOLE]
+    return [*head, ("Judgements", "\n".join(grades)), *tail][:limit]
+
+
 def slack_body(event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
     """A Slack Block Kit message: a header, a section of fields, and the sources as context."""
     fields = [
@@ -123,7 +137,7 @@ def slack_body(event: ChangeEvent, message: RenderedMessage) -> dict[str, Any]:
             "type": "mrkdwn",
             "text": _cut(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", _SLACK_FIELD_MAX),
         }
-        for k, v in summary_facts(event)[:_SLACK_MAX_FIELDS]
+        for k, v in fit_fields(summary_facts(event), _SLACK_MAX_FIELDS)
     ]
     return {
         "text": message.subject,

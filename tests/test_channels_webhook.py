@@ -19,7 +19,15 @@ from alerts.channels import (
 )
 from alerts.config import ChannelConfig
 from alerts.render import render
-from alerts.webhooks import secret_key, sign, slack_body, standard_body, teams_body, verify
+from alerts.webhooks import (
+    fit_fields,
+    secret_key,
+    sign,
+    slack_body,
+    standard_body,
+    teams_body,
+    verify,
+)
 from crawler.errors import ConfigError
 from scheduler.demo.receivers import Reply, WebhookReceiver, free_port
 from tests.conftest import WEBHOOK_SECRET
@@ -239,3 +247,19 @@ def test_webhook_config_is_validated_and_described_without_secrets() -> None:
     assert "XXXX" not in channel.describe() and SECRET not in channel.describe()
     assert "hooks.slack.com" in channel.describe()
     assert CHANNELS["webhook"] is WebhookChannel
+
+
+def test_slack_folds_grade_rows_rather_than_lose_the_status() -> None:
+    areas = ("help_and_protection", "children_in_care", "care_leavers", "leaders")
+    many = ilacs_outcome(
+        framework="SIF",
+        judgements=tuple((a, "good") for a in (*areas, "adoption", "lscb", "permanence")),
+    )
+    event = outcome_event("outcome.new", many)
+    fields = slack_body(event, render(event))["blocks"][1]["fields"]
+    texts = [f["text"] for f in fields]
+    assert len(fields) <= 10
+    assert any(t.startswith("*Status*") for t in texts)
+    assert any(t.startswith("*Judgements*") and "Overall effectiveness" in t for t in texts)
+    few = fit_fields([("Council", "Essex"), ("Overall", "Good")], 10)
+    assert few == [("Council", "Essex"), ("Overall", "Good")]
