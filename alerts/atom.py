@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from alerts.config import OUTCOME_EVENTS
+from alerts.render import grade_evidence
+from crawler.records import InspectionOutcome
 from db.engine import Database
 from db.queries import DecidedChange, recent_changes
 
@@ -58,7 +60,8 @@ def _entry(change: DecidedChange) -> ET.Element:
     ranked = sorted(sources, key=lambda source: source.get("kind") != "ofsted")
     for number, url in enumerate(s["url"] for s in ranked):
         ET.SubElement(entry, f"{{{ATOM}}}link", href=url, rel="related" if number else "alternate")
-    evidence = change.payload.get("outcome", {}).get("evidence", [])
+    outcome = change.payload.get("outcome")
+    evidence = grade_evidence(InspectionOutcome.from_json(outcome)) if outcome else []
     _text(entry, "summary", " ".join(evidence[:3]) or change.subject)
     return entry
 

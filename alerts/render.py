@@ -393,6 +393,15 @@ def _split_like(
     return {**aligned, **dict.fromkeys(joint, before[COMBINED])}, joint
 
 
+def grade_evidence(outcome: InspectionOutcome) -> list[str]:
+    """The quotes that state the grades; the council's name and dates have rows of their own.
+    When no quote states a grade (an ungraded visit), all of them stay: nothing is lost."""
+    words = [GRADE_LABELS.get(g, g).lower() for g in _grades(outcome).values()]
+    words += [SEND_LABELS.get(o, o).lower() for o in (outcome.send_outcome,) if o]
+    stating = [line for line in outcome.evidence if any(w in line.lower() for w in words)]
+    return stating or list(outcome.evidence)
+
+
 def _long_date(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else "not known"
 
@@ -481,6 +490,6 @@ def _outcome_model(event: ChangeEvent, outcome: InspectionOutcome) -> dict[str, 
         "status": status_label(event, outcome),
         # Confidence qualifies a reading of someone else's words; Ofsted's report is the record.
         "confidence": None if outcome.status == "confirmed" else f"{outcome.confidence:.0%}",
-        "evidence": list(outcome.evidence),
+        "evidence": grade_evidence(outcome),
         "claimed": claimed,
     }

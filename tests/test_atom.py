@@ -40,3 +40,14 @@ def test_the_feed_names_itself_only_when_told_its_address() -> None:
     untold = ET.fromstring(atom_document([], "Outcomes", WHEN))
     assert [link.get("rel") for link in told.findall("a:link", NS)] == ["self"]
     assert untold.findall("a:link", NS) == []
+
+
+def test_the_summary_quotes_the_grades_not_the_header() -> None:
+    from tests.test_render import ilacs_outcome
+
+    outcome = ilacs_outcome(
+        evidence=("Essex County Council", "Inspection dates: 4 to 15 March", "Overall: Good")
+    )
+    entry = DecidedChange("k:1", "outcome.new", "Essex", WHEN, {"outcome": outcome.to_json()})
+    summary = ET.fromstring(atom_document([entry], "Outcomes", WHEN)).find("a:entry/a:summary", NS)
+    assert summary is not None and summary.text == "Overall: Good"

@@ -112,6 +112,24 @@ def test_areas_one_side_never_judged_say_so_rather_than_look_lost() -> None:
     assert "  - Impact of leaders: none stored -> Good" in first
 
 
+def test_evidence_is_the_quotes_that_state_grades_not_the_header() -> None:
+    padded = ilacs_outcome(
+        evidence=(
+            "Southend-on-Sea City Council",
+            "Inspection dates: 15 January to 26 January 2024",
+            "Overall effectiveness: Good",
+            "The experiences and progress of children in care: Outstanding",
+        )
+    )
+    text = render(outcome_event(outcome=padded)).text
+    assert "> Overall effectiveness: Good" in text and "> The experiences" in text
+    assert "> Inspection dates" not in text and "> Southend-on-Sea City Council" not in text
+    visit = ilacs_outcome(
+        event_type="focused_visit", overall=None, judgements=(), evidence=("Focused visit letter",)
+    )
+    assert "> Focused visit letter" in render(outcome_event("outcome.new", visit)).text
+
+
 def test_test_alerts_are_marked_but_otherwise_read_like_the_change() -> None:
     real = outcome_event(previous=earlier_outcome())
     trial = outcome_event("test", previous=earlier_outcome())
