@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -94,8 +94,32 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     if not data:
         # An empty file would watch nothing and still report itself healthy.
         raise ConfigError(f"{path}: the config is empty (see examples/ofsted-watch.toml)")
+    _check_env_secrets(data, where, env)
     config = _build(data, where, env)
     return _apply_env(config, env)
+
+
+def _check_env_secrets(data: Mapping[str, Any], where: _Where, env: Mapping[str, str]) -> None:
+    """Name every unset env: secret at once, so an operator fixes them in one go, not one a run.
+    (One alone is reported where it is read, with its own line.)"""
+    missing = [
+        f"{name} ({where(table, index, key)})"
+        for table, index, key, name in _env_references(data)
+        if name not in env
+    ]
+    if len(missing) > 1:
+        raise ConfigError(f"environment variables not set: {'; '.join(missing)}")
+
+
+def _env_references(data: Mapping[str, Any]) -> Iterator[tuple[str, int | None, str, str]]:
+    for table, value in data.items():
+        rows = value if isinstance(value, list) else [value]
+        for index, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                continue
+            for key, item in row.items():
+                if isinstance(item, str) and item.startswith("env:"):
+                    yield table, index if isinstance(value, list) else None, key, item[4:]
 
 
 def _read(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,16 @@ def test_inline_secret_is_refused(tmp_path: Path) -> None:
 def test_missing_env_secret_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="environment variable OW_WEBHOOK_SECRET is not set"):
         load_config(write(tmp_path, CONTRACT_EXAMPLE), {"SMTP_USER": "u", "SMTP_PASSWORD": "p"})
+
+
+def test_every_missing_env_secret_is_named_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, CONTRACT_EXAMPLE), {"SMTP_USER": "u"})
+    message = str(raised.value)
+    assert message.startswith("environment variables not set: SMTP_PASSWORD (")
+    assert re.search(r"SMTP_PASSWORD \(\S+ofsted-watch.toml:\d+: channel\[0\].password\)", message)
+    assert re.search(r"; OW_WEBHOOK_SECRET \(\S+:\d+: channel\[1\].secret\)", message)
+    assert "\n" not in message
 
 
 def test_file_secret_is_read(tmp_path: Path) -> None:
