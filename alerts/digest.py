@@ -13,16 +13,20 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 _SPEC = re.compile(r"^(daily|weekly (?P<day>[a-z]+)) (?P<hour>\d{1,2}):(?P<minute>\d{2})$")
 
 
-def check_digest(spec: str, zone: str, label: str) -> None:
-    """Raise ConfigError unless `spec` is 'daily HH:MM' or 'weekly <day> HH:MM' in a known zone."""
+def check_digest(spec: str, label: str) -> None:
+    """Raise ConfigError unless `spec` is 'daily HH:MM' or 'weekly <day> HH:MM'."""
     match = _SPEC.match(spec.strip().lower())
     day = match.group("day") if match else None
     if match is None or (day is not None and day not in DAYS) or int(match.group("hour")) > 23:
         raise ConfigError(f"{label}: {spec!r} is not 'daily HH:MM' or 'weekly monday HH:MM'")
+
+
+def check_zone(zone: str, label: str) -> None:
+    """Raise ConfigError unless `zone` is an IANA time zone name such as 'Europe/London'."""
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{label}: unknown time zone {zone!r}") from None
+        raise ConfigError(f"{label}: unknown time zone {zone!r} (e.g. 'Europe/London')") from None
 
 
 def next_digest(spec: str, zone: str, now_utc: datetime) -> datetime:

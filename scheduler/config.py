@@ -19,7 +19,7 @@ from typing import Any
 from alerts.atom import AtomSettings
 from alerts.channels import CHANNELS
 from alerts.config import DEFAULT_MIN_CONFIDENCE, OUTCOME_EVENTS, ChannelConfig
-from alerts.digest import check_digest
+from alerts.digest import check_digest, check_zone
 from alerts.webhooks import FORMATS
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
@@ -538,8 +538,10 @@ def _channel(t: Mapping[str, Any], i: int, where: _Where, env: Mapping[str, str]
 def _digest(t: Mapping[str, Any], i: int, where: _Where) -> str | None:
     spec = _str(t, "digest", where, "channel", i)
     if spec is not None:
-        zone = _str(t, "timezone", where, "channel", i, "Europe/London")
-        check_digest(spec, zone, where("channel", i, "digest"))
+        check_digest(spec, where("channel", i, "digest"))
+    zone = _str(t, "timezone", where, "channel", i)
+    if zone is not None:
+        check_zone(zone, where("channel", i, "timezone"))
     return spec if spec is None else str(spec).strip().lower()
 
 

@@ -297,3 +297,17 @@ def test_a_dry_run_variable_that_is_neither_yes_nor_no_is_an_error(tmp_path: Pat
     env = {**ENV, "OFSTED_WATCH_DRY_RUN": "maybe"}
     with pytest.raises(ConfigError, match=r"OFSTED_WATCH_DRY_RUN: .*'maybe'"):
         load_config(write(tmp_path, CONTRACT_EXAMPLE), env)
+
+
+def test_a_wrong_time_zone_is_reported_against_its_own_key_and_line(tmp_path: Path) -> None:
+    digest = 'to = ["comms@example.org"]\ndigest = "daily 08:00"\ntimezone = "Europe/Londn"\n'
+    text = CONTRACT_EXAMPLE.replace('to = ["comms@example.org"]\n', digest)
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, text), ENV)
+    line = text.splitlines().index('timezone = "Europe/Londn"') + 1
+    assert f":{line}: channel[0].timezone: unknown time zone 'Europe/Londn'" in str(raised.value)
+    bad_spec = digest.replace("daily 08:00", "daily 8pm").replace("Europe/Londn", "Europe/London")
+    with pytest.raises(ConfigError, match=r"channel\[0\].digest: 'daily 8pm'"):
+        load_config(
+            write(tmp_path, CONTRACT_EXAMPLE.replace('to = ["comms@example.org"]\n', bad_spec)), ENV
+        )
