@@ -5,7 +5,7 @@ Each returns frozen records, so that nothing outside db/ touches a session's row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,14 +71,18 @@ def queued_alerts(session: Session, status: str | None = None) -> list[QueuedAle
     ]
 
 
-def queue_again(session: Session, alert_id: int, now: datetime, due: datetime) -> bool:
-    """Make one alert pending again, with its idempotency key; False when there is no such id."""
+def queue_again(
+    session: Session, alert_id: int, now: datetime, due_for: Callable[[str], datetime]
+) -> datetime | None:
+    """Make one alert pending again, with its idempotency key, due when its channel next sends
+    (`due_for(channel)`); the due time, or None when there is no such id."""
     row = session.get(OutboxRow, alert_id)
     if row is None:
-        return False
+        return None
+    due = due_for(row.channel)
     row.status, row.next_attempt_at, row.lease_until = "pending", due, None
     row.created_at = now
-    return True
+    return due
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from alerts.channels import build_channel
+from alerts.digest import next_digest
 from crawler.authorities import AuthorityRegistry
 from crawler.errors import ConfigError
 from crawler.extract import Extracted
@@ -326,8 +327,19 @@ def outbox(config: Config, state: str) -> str:
 
 def redeliver(config: Config, alert_id: int) -> str:
     now = utcnow()
+    digests = {c.name: c for c in config.channels if c.digest}
+
+    def due_for(channel: str) -> datetime:
+        # An alert for a digest channel waits for the channel's next digest, as it did at first.
+        cfg = digests.get(channel)
+        if cfg is None or cfg.digest is None:
+            return now - timedelta(seconds=1)
+        return next_digest(cfg.digest, cfg.timezone, now)
+
     with Database.open(config.database_url) as database, database.transaction() as session:
-        found = queue_again(session, alert_id, now, now - timedelta(seconds=1))
-    if not found:
+        due = queue_again(session, alert_id, now, due_for)
+    if due is None:
         raise ConfigError(f"no alert with id {alert_id}")
+    if due > now:
+        return f"alert {alert_id} queued again for its channel's digest at {due:%Y-%m-%d %H:%M} UTC"
     return f"alert {alert_id} queued again; the next run or serve tick delivers it"

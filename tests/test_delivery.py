@@ -256,6 +256,26 @@ def test_digest_channel_gathers_alerts_into_one_message_at_its_local_time(
         assert len(hook.requests) == 1
 
 
+def test_redelivering_a_digest_item_waits_for_the_next_digest(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    channels = hook_channel("weekly", hook.url + "/in") + 'digest = "weekly monday 09:30"\n'
+    config = write_config(tmp_path, database.url, channels)
+    queue(database, config, outcome_event())
+    first_due = rows(database)[0].next_attempt_at
+    (digest,) = deliver(database, config, first_due, dry_run=False)
+    assert digest.result.ok and hook.wait_for(1)
+    alert_id = rows(database)[0].id
+    from scheduler.views import redeliver
+
+    said = redeliver(config, alert_id)
+    due = rows(database)[0].next_attempt_at
+    assert "queued again for its channel's digest at" in said and due > utcnow()
+    assert due.weekday() == 0 and deliver(database, config, utcnow(), dry_run=False) == []
+    (again,) = deliver(database, config, due, dry_run=False)
+    assert again.event_type == "digest" and hook.wait_for(2)
+
+
 def test_bad_digest_spec_is_a_config_error(tmp_path: Path) -> None:
     from crawler.errors import ConfigError
 
