@@ -71,18 +71,44 @@ def queued_alerts(session: Session, status: str | None = None) -> list[QueuedAle
     ]
 
 
+def matching_alerts(
+    session: Session, alert_id: int | None, dead: bool, channel: str | None
+) -> list[OutboxRow]:
+    """The outbox rows one `alerts retry`/`discard` names: by id, every dead one, or a channel's
+    undelivered ones (pending or dead)."""
+    query = select(OutboxRow)
+    if alert_id is not None:
+        query = query.where(OutboxRow.id == alert_id)
+    if dead:
+        query = query.where(OutboxRow.status == "dead")
+    if channel is not None:
+        query = query.where(OutboxRow.channel == channel, OutboxRow.status.in_(UNDELIVERED))
+    return list(session.scalars(query.order_by(OutboxRow.id)))
+
+
+UNDELIVERED = ("pending", "dead")
+
+
 def queue_again(
-    session: Session, alert_id: int, now: datetime, due_for: Callable[[str], datetime]
-) -> datetime | None:
-    """Make one alert pending again, with its idempotency key, due when its channel next sends
-    (`due_for(channel)`); the due time, or None when there is no such id."""
-    row = session.get(OutboxRow, alert_id)
-    if row is None:
-        return None
-    due = due_for(row.channel)
-    row.status, row.next_attempt_at, row.lease_until = "pending", due, None
-    row.created_at = now
-    return due
+    rows: Sequence[OutboxRow], now: datetime, due_for: Callable[[str], datetime]
+) -> list[datetime]:
+    """Make alerts pending again, with their idempotency keys, each due when its channel next
+    sends (`due_for(channel)`); the due times."""
+    dues = []
+    for row in rows:
+        row.status, row.next_attempt_at, row.lease_until = "pending", due_for(row.channel), None
+        row.created_at = now
+        dues.append(row.next_attempt_at)
+    return dues
+
+
+def discard(rows: Sequence[OutboxRow]) -> int:
+    """Give up on undelivered alerts on purpose: kept for the record, never sent, not counted
+    as a problem by `status`. A sent alert stays sent."""
+    chosen = [row for row in rows if row.status in UNDELIVERED]
+    for row in chosen:
+        row.status, row.lease_until = "discarded", None
+    return len(chosen)
 
 
 @dataclass(frozen=True)

@@ -392,7 +392,7 @@ def alerts_test(ctx: click.Context, channel_name: str, dry_run: bool) -> None:
 @click.option(
     "--status",
     "state",
-    type=click.Choice(["pending", "sent", "dead", "all"]),
+    type=click.Choice(["pending", "sent", "dead", "discarded", "all"]),
     default="all",
     show_default=True,
 )
@@ -408,18 +408,65 @@ def alerts_list(ctx: click.Context, state: str) -> None:
     click.echo(views.outbox(_config(ctx.find_root()), state))
 
 
+@alerts.command("retry", context_settings=CONTEXT)
+@click.argument("alert_id", type=int, required=False)
+@click.option("--dead", is_flag=True, help="Every dead alert.")
+@click.pass_context
+@fails_cleanly
+def alerts_retry(ctx: click.Context, alert_id: int | None, dead: bool) -> None:
+    """Queue an alert again (or every dead one), with the same idempotency key.
+
+    An alert for a digest channel waits for that channel's next digest.
+
+    \b
+    Example:
+      ofsted-watch alerts retry 12
+      ofsted-watch alerts retry --dead
+    """
+    _one_target(alert_id, dead, None, "an ID or --dead")
+    click.echo(views.retry(_config(ctx.find_root()), alert_id, dead))
+
+
 @alerts.command("redeliver", context_settings=CONTEXT)
 @click.argument("alert_id", type=int)
 @click.pass_context
 @fails_cleanly
 def alerts_redeliver(ctx: click.Context, alert_id: int) -> None:
-    """Queue one alert again (for example a dead one), with the same idempotency key.
+    """The same as `alerts retry ID`.
 
     \b
     Example:
       ofsted-watch alerts redeliver 12
     """
-    click.echo(views.redeliver(_config(ctx.find_root()), alert_id))
+    click.echo(views.retry(_config(ctx.find_root()), alert_id, dead=False))
+
+
+@alerts.command("discard", context_settings=CONTEXT)
+@click.argument("alert_id", type=int, required=False)
+@click.option("--dead", is_flag=True, help="Every dead alert.")
+@click.option("--channel", "channel", help="Every undelivered alert of this channel.")
+@click.pass_context
+@fails_cleanly
+def alerts_discard(
+    ctx: click.Context, alert_id: int | None, dead: bool, channel: str | None
+) -> None:
+    """Give up on undelivered alerts: kept on record, never sent, not counted by `status`.
+
+    Use --channel for a channel removed from the config, whose alerts would wait for ever.
+
+    \b
+    Example:
+      ofsted-watch alerts discard 12
+      ofsted-watch alerts discard --dead
+      ofsted-watch alerts discard --channel old-slack
+    """
+    _one_target(alert_id, dead, channel, "an ID, --dead or --channel")
+    click.echo(views.discard_alerts(_config(ctx.find_root()), alert_id, dead, channel))
+
+
+def _one_target(alert_id: int | None, dead: bool, channel: str | None, choices: str) -> None:
+    if sum([alert_id is not None, dead, channel is not None]) != 1:
+        raise click.UsageError(f"give exactly one of {choices}")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,14 @@ from crawler.extract import Extracted
 from crawler.records import AlertType, ChangeEvent, InspectionOutcome, SourceRef
 from crawler.sources import SourceConfig
 from db.engine import Database
-from db.queries import outbox_counts, queue_again, queued_alerts, stored_events
+from db.queries import (
+    discard,
+    matching_alerts,
+    outbox_counts,
+    queue_again,
+    queued_alerts,
+    stored_events,
+)
 from db.runs import RunRecord, recent_runs
 from db.sources import SourceState, all_states
 from scheduler.config import Config
@@ -175,6 +183,7 @@ def status_data(database: Database) -> dict[str, Any]:
                 "pending": counts.get("pending", 0),
                 "sent": counts.get("sent", 0),
                 "dead": counts.get("dead", 0),
+                "discarded": counts.get("discarded", 0),
             },
         }
 
@@ -325,8 +334,23 @@ def outbox(config: Config, state: str) -> str:
     return "\n".join(lines) or "no alerts"
 
 
-def redeliver(config: Config, alert_id: int) -> str:
+def retry(config: Config, alert_id: int | None, dead: bool) -> str:
+    """Queue alerts again with their idempotency keys: one by id, or every dead one."""
     now = utcnow()
+    due_for = _due_for(config, now)
+    with Database.open(config.database_url) as database, database.transaction() as session:
+        dues = queue_again(matching_alerts(session, alert_id, dead, None), now, due_for)
+    if alert_id is not None and not dues:
+        raise ConfigError(f"no alert with id {alert_id}")
+    if alert_id is not None and dues[0] > now:
+        when = f"{dues[0]:%Y-%m-%d %H:%M} UTC"
+        return f"alert {alert_id} queued again for its channel's digest at {when}"
+    if alert_id is not None:
+        return f"alert {alert_id} queued again; the next run or serve tick delivers it"
+    return f"{len(dues)} dead alert(s) queued again; the next run or serve tick delivers them"
+
+
+def _due_for(config: Config, now: datetime) -> Callable[[str], datetime]:
     digests = {c.name: c for c in config.channels if c.digest}
 
     def due_for(channel: str) -> datetime:
@@ -336,10 +360,14 @@ def redeliver(config: Config, alert_id: int) -> str:
             return now - timedelta(seconds=1)
         return next_digest(cfg.digest, cfg.timezone, now)
 
+    return due_for
+
+
+def discard_alerts(config: Config, alert_id: int | None, dead: bool, channel: str | None) -> str:
+    """Give up on undelivered alerts: one by id, every dead one, or all of a channel's."""
     with Database.open(config.database_url) as database, database.transaction() as session:
-        due = queue_again(session, alert_id, now, due_for)
-    if due is None:
-        raise ConfigError(f"no alert with id {alert_id}")
-    if due > now:
-        return f"alert {alert_id} queued again for its channel's digest at {due:%Y-%m-%d %H:%M} UTC"
-    return f"alert {alert_id} queued again; the next run or serve tick delivers it"
+        rows = matching_alerts(session, alert_id, dead, channel)
+        if alert_id is not None and not rows:
+            raise ConfigError(f"no alert with id {alert_id}")
+        count = discard(rows)
+    return f"{count} alert(s) discarded; status no longer counts them"

@@ -3,6 +3,7 @@ alert commands, against real SMTP and webhook servers and a real database."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -218,6 +219,41 @@ def test_alert_commands(tmp_path: Path, database: Database, hook: WebhookReceive
     assert missing.exit_code == 2 and "no channel named 'nope'" in missing.output
 
 
+def test_retry_and_discard_clear_dead_and_orphaned_alerts(
+    tmp_path: Path, database: Database, hook: WebhookReceiver
+) -> None:
+    config = write_config(tmp_path, database.url, hook_channel("comms", hook.url + "/in"))
+    hook.script(400, 400)
+    for number in (1, 2):
+        queue(database, config, outcome_event(f"outcome.new:{number}"))
+    deliver(database, config, later(1), dry_run=False)
+    assert [r.status for r in rows(database)] == ["dead", "dead"]
+    runner = CliRunner(env={"SECRET": SECRET})
+    base = ["--config", config.path, "alerts"]
+    both = runner.invoke(cli, [*base, "retry", "5", "--dead"])
+    assert both.exit_code == 2 and "give exactly one of an ID or --dead" in both.output
+    retried = runner.invoke(cli, [*base, "retry", "--dead"])
+    assert retried.exit_code == 0 and "2 dead alert(s) queued again" in retried.output
+    hook.script(400)
+    deliver(database, config, later(2), dry_run=False)
+    assert sorted(r.status for r in rows(database)) == ["dead", "sent"]
+    discarded = runner.invoke(cli, [*base, "discard", "--dead"])
+    assert discarded.exit_code == 0 and "1 alert(s) discarded" in discarded.output
+    status = runner.invoke(cli, ["--config", config.path, "status", "--json"])
+    assert json.loads(status.output)["outbox"] == {
+        "pending": 0,
+        "sent": 1,
+        "dead": 0,
+        "discarded": 1,
+    }
+    queue(database, config, outcome_event("outcome.new:3"))
+    gone = runner.invoke(cli, [*base, "discard", "--channel", "comms"])
+    assert "1 alert(s) discarded" in gone.output  # the pending one; the sent one stays sent
+    assert sorted(r.status for r in rows(database)) == ["discarded", "discarded", "sent"]
+    missing = runner.invoke(cli, [*base, "discard", "999"])
+    assert missing.exit_code == 2 and "no alert with id 999" in missing.output
+
+
 def test_channel_config_is_not_needed_for_unrouted_events() -> None:
     cfg = ChannelConfig(name="comms", kind="webhook", url="http://127.0.0.1:9/")
     notice = ChangeEvent("delivery.failed", "k", datetime.now(UTC), source_name="x", message="m")
@@ -266,9 +302,9 @@ def test_redelivering_a_digest_item_waits_for_the_next_digest(
     (digest,) = deliver(database, config, first_due, dry_run=False)
     assert digest.result.ok and hook.wait_for(1)
     alert_id = rows(database)[0].id
-    from scheduler.views import redeliver
+    from scheduler.views import retry
 
-    said = redeliver(config, alert_id)
+    said = retry(config, alert_id, dead=False)
     due = rows(database)[0].next_attempt_at
     assert "queued again for its channel's digest at" in said and due > utcnow()
     assert due.weekday() == 0 and deliver(database, config, utcnow(), dry_run=False) == []
