@@ -27,7 +27,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 def fails_cleanly(func: F) -> F:
-    """Turn a MonitorError into one `Error:` line and exit code 2 (a traceback with -v)."""
+    """Turn a MonitorError into one `Error:` line and exit code 2 (a traceback with -vv)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,7 +55,12 @@ def _config(ctx: click.Context) -> Config:
     metavar="PATH",
     help="Config file [env OFSTED_WATCH_CONFIG; default ./ofsted-watch.toml].",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging and tracebacks.")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="-v: what each pass does (INFO); -vv: debug and tracebacks; -vvv: libraries too.",
+)
 @click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
@@ -63,7 +68,7 @@ def _config(ctx: click.Context) -> Config:
     help="One line per event as key=value text, or JSON.",
 )
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, verbose: bool, log_format: str) -> None:
+def cli(ctx: click.Context, config: str | None, verbose: int, log_format: str) -> None:
     """Know first when Ofsted's judgement on a council's children's services changes.
 
     \b
@@ -72,7 +77,7 @@ def cli(ctx: click.Context, config: str | None, verbose: bool, log_format: str) 
     """
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
-    configure_logging(verbose=verbose, json_lines=log_format == "json")
+    configure_logging(verbosity=verbose, json_lines=log_format == "json")
 
 
 @cli.command(context_settings=CONTEXT)

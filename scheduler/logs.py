@@ -23,7 +23,7 @@ class JsonLines(logging.Formatter):
         return json.dumps(data)
 
 
-def configure_logging(*, verbose: bool = False, json_lines: bool = False) -> None:
+def configure_logging(*, verbosity: int = 0, json_lines: bool = False) -> None:
     """Handlers are configured here only, in the entry point."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
@@ -36,6 +36,8 @@ def configure_logging(*, verbose: bool = False, json_lines: bool = False) -> Non
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    for noisy in ("scrapy", "twisted", "alembic", "apscheduler", "httpx", "mail.log"):
-        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    # -v says what the tool does, -vv how; the libraries' own chatter needs -vvv.
+    root.setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)])
+    library_level = logging.DEBUG if verbosity >= 3 else logging.WARNING
+    for noisy in ("scrapy", "twisted", "alembic", "apscheduler", "httpx", "mail.log", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(library_level)

@@ -254,3 +254,29 @@ def test_extract_html_saved_as_pdf_is_other(tmp_path: Path) -> None:
     assert f"Warning: {fake}: not a PDF; nothing to extract" in lines
     record = json.loads(next(line for line in lines if line.startswith("{")))
     assert record == {"input": str(fake), "kind": "other", "outcomes": []}
+
+
+@pytest.mark.parametrize(
+    ("flags", "ours", "library"),
+    [
+        ([], "WARNING", "WARNING"),
+        (["-v"], "INFO", "WARNING"),
+        (["-vv"], "DEBUG", "WARNING"),
+        (["-vvv"], "DEBUG", "DEBUG"),
+    ],
+)
+def test_each_v_adds_a_level_and_libraries_wait_for_the_third(
+    flags: list[str], ours: str, library: str
+) -> None:
+    import logging
+
+    from scheduler.logs import configure_logging
+
+    try:
+        result = CliRunner().invoke(cli, [*flags, "sources"])
+        assert result.exit_code == 0, result.output
+        assert logging.getLevelName(logging.getLogger().level) == ours
+        assert logging.getLevelName(logging.getLogger("sqlalchemy").level) == library
+        assert logging.getLevelName(logging.getLogger("scrapy").level) == library
+    finally:
+        configure_logging()  # later tests expect the default levels
