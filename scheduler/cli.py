@@ -133,13 +133,15 @@ def baseline(ctx: click.Context) -> None:
 def serve(ctx: click.Context, tick: int) -> None:
     """Run as a service: the same pass on each source's schedule, until SIGTERM.
 
+    SIGHUP reloads the config; an invalid one is logged and the running one kept.
+
     \b
     Example:
       ofsted-watch --config /etc/ofsted-watch.toml serve
     """
     from scheduler.serve import serve_forever
 
-    serve_forever(_config(ctx), tick_seconds=tick)
+    serve_forever(_config(ctx), tick_seconds=tick, reload=lambda: _config(ctx))
 
 
 @cli.command(context_settings=CONTEXT)

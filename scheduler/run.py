@@ -157,6 +157,20 @@ def _claim_sources(
     return claimed, tuple(skipped), tuple(waiting)
 
 
+def any_due(db: Database, config: Config, now: datetime) -> bool:
+    """Whether a pass now would crawl anything (read without locking; the pass itself claims)."""
+    with db.transaction() as session:
+        known = state_names(session)
+        for source in config.sources:
+            if not source.enabled:
+                continue
+            if source.name not in known or is_due(
+                source, read_state(session, source.name, source.kind), now
+            ):
+                return True
+    return False
+
+
 def _ensure_states(db: Database, config: Config) -> None:
     """Create missing source rows one by one, so that a concurrent pass creating the same row
     costs a retry here rather than failing the claim."""
