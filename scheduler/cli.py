@@ -141,6 +141,9 @@ def serve(ctx: click.Context, tick: int) -> None:
     """
     from scheduler.serve import serve_forever
 
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        # A service's journal should say what it runs and each pass it makes, even without -v.
+        logging.getLogger("scheduler").setLevel(logging.INFO)
     serve_forever(_config(ctx), tick_seconds=tick, reload=lambda: _config(ctx))
 
 

@@ -89,4 +89,5 @@ def test_serve_runs_passes_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path
         said = (tmp_path / "serve.log").read_text()
         assert "reload refused, keeping the running config" in said and "bogus" in said
         assert "config reloaded sources=2" in said
+        assert "serve started sources=1" in said and "source enabled name=ofsted" in said
         database.close()
