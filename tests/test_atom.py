@@ -51,3 +51,16 @@ def test_the_summary_quotes_the_grades_not_the_header() -> None:
     entry = DecidedChange("k:1", "outcome.new", "Essex", WHEN, {"outcome": outcome.to_json()})
     summary = ET.fromstring(atom_document([entry], "Outcomes", WHEN)).find("a:entry/a:summary", NS)
     assert summary is not None and summary.text == "Overall: Good"
+
+
+def test_a_feed_reader_opens_the_report_and_finds_the_feed_itself() -> None:
+    import feedparser
+
+    paper = ("https://paper.example/news/1", "feed")
+    report = ("https://reports.example/provider/44/1", "ofsted")
+    document = atom_document([change(paper, report)], "Outcomes", WHEN, "https://x.example/f.xml")
+    parsed = feedparser.parse(document)
+    assert not parsed.bozo
+    assert [link["rel"] for link in parsed.feed.links] == ["self"]
+    (entry,) = parsed.entries
+    assert entry.link == report[0] and entry.id == "urn:ofsted-watch:outcome.new:3"

@@ -97,6 +97,25 @@ def test_signed_standard_body_is_verified_by_the_receiver(
     assert request.json["data"]["outcome"]["ons_code"] == "E06000033"
 
 
+def test_the_official_standard_webhooks_library_accepts_the_delivery(
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    import standardwebhooks as library
+
+    assert hook(webhook_receiver.url).send(outcome_event(), message_key="evt-8").ok
+    assert webhook_receiver.wait_for(1)
+    request = webhook_receiver.requests[0]
+    wanted = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    payload = library.Webhook(SECRET).verify(
+        request.body, {name: request.headers[name] for name in wanted}
+    )
+    assert payload["type"] == "outcome.changed" and payload["data"]["outcome"]["overall"] == "good"
+    with pytest.raises(library.WebhookVerificationError):
+        library.Webhook(SECRET).verify(
+            request.body + b" ", {name: request.headers[name] for name in wanted}
+        )
+
+
 def test_wrong_secret_is_refused_by_the_receiver(webhook_receiver: WebhookReceiver) -> None:
     result = hook(webhook_receiver.url, secret="whsec_d3Jvbmc=").send(
         outcome_event(), message_key="w"
