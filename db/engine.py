@@ -28,11 +28,8 @@ def make_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             return _sqlite_engine(url)
         return create_engine(url, pool_pre_ping=True)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
+    except (SQLAlchemyError, ImportError, ValueError, OSError) as exc:
         raise StorageError(f"database {_safe(url)}: {exc}") from None
-
-
-SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def url_problem(url: str) -> str | None:
@@ -40,12 +37,9 @@ def url_problem(url: str) -> str | None:
 
     Checked at config load, so `check-config` catches it before the first run does."""
     try:
-        parsed = make_url(url)
-        parsed.get_dialect()
+        make_url(url).get_dialect()
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         return f"{_safe(url)}: {exc}"
-    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
-        return f"{_safe(url)}: use sqlite:/// or postgresql+psycopg://"
     return None
 
 

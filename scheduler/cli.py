@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from crawler.errors import ConfigError, MonitorError, ParseError
+from crawler.errors import ConfigError, MonitorError, ParseError, StorageError
 from crawler.records import EVENT_TYPES, STATUSES
 from scheduler import views
 from scheduler.config import Config, config_path, load_config
@@ -27,7 +27,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
 def fails_cleanly(func: F) -> F:
-    """Turn a MonitorError into one `Error:` line and exit code 2 (a traceback with -vv)."""
+    """Turn a MonitorError into one `Error:` line and exit code 2, or 3 when the database is
+    unavailable (a traceback with -vv)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,7 +38,7 @@ def fails_cleanly(func: F) -> F:
             if logging.getLogger().isEnabledFor(logging.DEBUG):
                 raise
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(3 if isinstance(exc, StorageError) else 2)
 
     return wrapper  # type: ignore[return-value]
 

@@ -280,3 +280,13 @@ def test_each_v_adds_a_level_and_libraries_wait_for_the_third(
         assert logging.getLevelName(logging.getLogger("scrapy").level) == library
     finally:
         configure_logging()  # later tests expect the default levels
+
+
+def test_an_unavailable_database_is_exit_3_with_one_error_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{blocker / "sub" / "w.db"}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "status"])
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1

@@ -189,9 +189,7 @@ def test_environment_overrides_database(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, CONTRACT_EXAMPLE), env).database_url == "sqlite:///other.db"
 
 
-@pytest.mark.parametrize(
-    "url", ["sqlit:///x.db", "postgres+psycopgg://u@h/d", "mysql://u@h/d", "not a url"]
-)
+@pytest.mark.parametrize("url", ["sqlit:///x.db", "postgres+psycopgg://u@h/d", "not a url"])
 def test_a_database_url_that_cannot_work_is_caught_at_load(tmp_path: Path, url: str) -> None:
     text = CONTRACT_EXAMPLE.replace('url = "sqlite:///ofsted-watch.db"', f'url = "{url}"')
     with pytest.raises(ConfigError, match=r":\d+: database.url: "):
