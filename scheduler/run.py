@@ -161,14 +161,10 @@ def any_due(db: Database, config: Config, now: datetime) -> bool:
     """Whether a pass now would crawl anything (read without locking; the pass itself claims)."""
     with db.transaction() as session:
         known = state_names(session)
-        for source in config.sources:
-            if not source.enabled:
-                continue
-            if source.name not in known or is_due(
-                source, read_state(session, source.name, source.kind), now
-            ):
-                return True
-    return False
+        enabled = [source for source in config.sources if source.enabled]
+        if any(source.name not in known for source in enabled):
+            return True  # never run: due at once
+        return any(is_due(s, read_state(session, s.name, s.kind), now) for s in enabled)
 
 
 def _ensure_states(db: Database, config: Config) -> None:
